@@ -1,0 +1,1 @@
+"""Lowering, reference executor and TFLite writer (installed as ``lpn_tf.export``)."""
