@@ -33,4 +33,4 @@ CM_HEADERS   := $(CM_DIR)/semihosting.h
 CM_LDSCRIPTS := $(CM_DIR)/sections.ld $(CM_DIR)/boards/$(CM_BOARD).ld
 
 CM_QEMU_FLAGS := -M $(CM_BOARD) -nographic -monitor none -serial none \
-	-semihosting-config enable=on,target=native
+	-chardev stdio,id=semihost -semihosting-config enable=on,target=native,chardev=semihost

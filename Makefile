@@ -1,0 +1,75 @@
+# lpn — the two commands a new user needs are `make demo` and `make test`; both set up what they need.
+#
+#   make setup     .venv with the pinned Python set; Debian ARM toolchain + QEMU (when root)
+#   make demo      the end-to-end job (writes build/demo/report.md)
+#   make test      the test suite (fast; what CI runs)      make test-all   also the `slow` tests
+#   make bench     benchmarks (writes build/bench/)          make lint       ruff
+#   make export    MODEL=... -> build/export/               make firmware   host + Cortex-M builds
+#   make qemu      MODEL=... on emulated Cortex-M4           make clean
+
+PYTHON ?= python3
+VENV   := .venv
+BIN    := $(VENV)/bin
+STAMP  := $(VENV)/.lpn-setup-stamp
+TOOLCHAIN_STAMP := build/.toolchain-ok
+APT_PACKAGES := gcc-arm-none-eabi libnewlib-arm-none-eabi qemu-system-arm
+PYTEST := $(BIN)/python -m pytest
+
+.PHONY: setup demo test test-all bench export firmware qemu lint clean toolchain
+
+setup: $(STAMP) $(TOOLCHAIN_STAMP)
+
+# Python: re-installs only when pyproject.toml changes, so a second `make setup` does nothing slow.
+$(STAMP): pyproject.toml
+	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -e '.[dev]'
+	@touch $@
+
+# Debian packages for Cortex-M builds and emulation: installed when missing and running as root,
+# otherwise the exact command is printed together with what will not work without it.
+$(TOOLCHAIN_STAMP):
+	@if command -v arm-none-eabi-gcc >/dev/null && command -v qemu-system-arm >/dev/null \
+	    && arm-none-eabi-gcc -mthumb -mcpu=cortex-m4 -print-file-name=libc_nano.a | grep -q /; then \
+	  mkdir -p build && touch $@; \
+	elif [ "$$(id -u)" = 0 ]; then \
+	  echo "installing $(APT_PACKAGES)"; \
+	  DEBIAN_FRONTEND=noninteractive apt-get update -qq && \
+	  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends $(APT_PACKAGES) \
+	    >/dev/null && mkdir -p build && touch $@; \
+	else \
+	  echo "NOTE: the ARM toolchain and QEMU are missing. Install them with:"; \
+	  echo "  sudo apt-get install -y --no-install-recommends $(APT_PACKAGES)"; \
+	  echo "Without them: no Cortex-M builds, no emulated runs (qemu-* backends), and those tests fail."; \
+	fi
+
+toolchain: $(TOOLCHAIN_STAMP)
+
+demo: setup
+	$(BIN)/lpn demo
+
+test: setup
+	$(PYTEST) -m "not slow"
+
+test-all: setup
+	$(PYTEST)
+
+bench: setup
+	@if ls bench/*.py >/dev/null 2>&1; then \
+	  for b in bench/*.py; do echo "== $$b"; $(BIN)/python $$b || exit 1; done; \
+	else echo "no benchmarks yet"; fi
+
+export: setup
+	$(BIN)/lpn export $(if $(MODEL),$(MODEL),build/demo/model.keras) -o build/export/model.tflite
+
+firmware: setup
+	for t in m4 m7 m33; do $(MAKE) -C firmware selftest TARGET=$$t || exit 1; done
+
+qemu: setup
+	$(MAKE) -C firmware run-selftest TARGET=m4
+
+lint: setup
+	$(BIN)/ruff check .
+
+clean:
+	rm -rf build .pytest_cache .ruff_cache

@@ -1,0 +1,49 @@
+"""The ``lpn`` command line. Each subcommand lives in the module that owns its concept."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from collections.abc import Callable, Sequence
+
+from lpn_tf import __version__
+
+
+def _doctor(args: argparse.Namespace) -> int:
+    from lpn_tf import doctor
+
+    return doctor.main()
+
+
+def _demo(args: argparse.Namespace) -> int:
+    from lpn_tf import demo
+
+    return demo.main(out_dir=args.out)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="lpn", description="Low-precision networks from Keras to Cortex-M.")
+    parser.add_argument("--version", action="version", version=f"lpn {__version__}")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND")
+
+    p = sub.add_parser("doctor", help="versions, capabilities, and how to fix what is missing")
+    p.set_defaults(func=_doctor)
+
+    p = sub.add_parser("demo", help="the end-to-end demo (the stages built so far)")
+    p.add_argument("--out", default="build/demo", help="output folder (default: build/demo)")
+    p.set_defaults(func=_demo)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    func: Callable[[argparse.Namespace], int] | None = getattr(args, "func", None)
+    if func is None:
+        parser.print_help()
+        return 2
+    return func(args)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,154 @@
+"""The external tools lpn drives: host C compiler, arm-none-eabi-gcc and qemu-system-arm.
+
+One table of Cortex-M targets (core, QEMU machine, linker script) serves the Makefiles' users in Python:
+tests, the ``qemu-*`` runtime backends and ``lpn doctor``.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+from dataclasses import dataclass
+from pathlib import Path
+
+REPO_ROOT = Path(__file__).resolve().parent.parent
+FIRMWARE_DIR = REPO_ROOT / "firmware"
+BUILD_DIR = REPO_ROOT / "build"
+
+APT_PACKAGES = ("gcc-arm-none-eabi", "libnewlib-arm-none-eabi", "qemu-system-arm")
+APT_INSTALL = "apt-get install -y --no-install-recommends " + " ".join(APT_PACKAGES)
+
+
+@dataclass(frozen=True)
+class CortexMTarget:
+    """An emulated Cortex-M target: ``name`` as used on the command line, GCC ``cpu``, QEMU ``machine``."""
+
+    name: str
+    cpu: str
+    machine: str
+    description: str
+
+
+TARGETS: dict[str, CortexMTarget] = {
+    "m4": CortexMTarget("m4", "cortex-m4", "mps2-an386", "Arm MPS2+ AN386, Cortex-M4"),
+    "m7": CortexMTarget("m7", "cortex-m7", "mps2-an500", "Arm MPS2+ AN500, Cortex-M7"),
+    "m33": CortexMTarget("m33", "cortex-m33", "mps2-an505", "Arm MPS2+ AN505, Cortex-M33"),
+}
+
+
+def get_target(name: str) -> CortexMTarget:
+    """Returns the target called ``name`` ("m4", "m7", "m33"); raises ValueError naming the valid ones."""
+    try:
+        return TARGETS[name]
+    except KeyError:
+        raise ValueError(f"unknown Cortex-M target {name!r}; known: {', '.join(TARGETS)}") from None
+
+
+def which(tool: str) -> str | None:
+    """Absolute path of ``tool`` on PATH, or None."""
+    return shutil.which(tool)
+
+
+def tool_version(tool: str) -> str | None:
+    """First line of ``tool --version``, or None when the tool is missing or fails."""
+    path = which(tool)
+    if path is None:
+        return None
+    try:
+        out = subprocess.run([path, "--version"], capture_output=True, text=True, timeout=30, check=False)
+    except (OSError, subprocess.TimeoutExpired):
+        return None
+    lines = (out.stdout or out.stderr).strip().splitlines()
+    return lines[0].strip() if lines else None
+
+
+def arm_newlib_available() -> bool:
+    """True when arm-none-eabi-gcc finds newlib-nano (package libnewlib-arm-none-eabi)."""
+    gcc = which("arm-none-eabi-gcc")
+    if gcc is None:
+        return False
+    out = subprocess.run(
+        [gcc, "-mcpu=cortex-m4", "-mthumb", "-print-file-name=libc_nano.a"],
+        capture_output=True, text=True, check=False,
+    )
+    return os.path.isabs(out.stdout.strip())
+
+
+def qemu_machines() -> set[str]:
+    """Machine names qemu-system-arm supports (empty when QEMU is missing)."""
+    qemu = which("qemu-system-arm")
+    if qemu is None:
+        return set()
+    out = subprocess.run([qemu, "-machine", "help"], capture_output=True, text=True, check=False, timeout=30)
+    return {line.split()[0] for line in out.stdout.splitlines()[1:] if line.strip()}
+
+
+def cortex_m_missing() -> list[str]:
+    """What is missing for building and emulating Cortex-M firmware; empty when everything is there."""
+    missing = []
+    if which("arm-none-eabi-gcc") is None:
+        missing.append("arm-none-eabi-gcc (Debian package gcc-arm-none-eabi)")
+    elif not arm_newlib_available():
+        missing.append("newlib for arm-none-eabi (Debian package libnewlib-arm-none-eabi)")
+    machines = qemu_machines()
+    if not machines:
+        missing.append("qemu-system-arm (Debian package qemu-system-arm)")
+    else:
+        for target in TARGETS.values():
+            if target.machine not in machines:
+                missing.append(f"QEMU machine {target.machine} ({target.description})")
+    return missing
+
+
+def make_firmware(goal: str, target: str | None = None, build_dir: Path | None = None) -> None:
+    """Runs ``make -C firmware <goal> [TARGET=...] [BUILD=...]``; raises RuntimeError with make's output."""
+    cmd = ["make", "-s", "-C", str(FIRMWARE_DIR), goal]
+    if target is not None:
+        cmd.append(f"TARGET={get_target(target).name}")
+    if build_dir is not None:
+        cmd.append(f"BUILD={Path(build_dir).resolve()}")
+    out = subprocess.run(cmd, capture_output=True, text=True, check=False)
+    if out.returncode != 0:
+        raise RuntimeError(f"`{' '.join(cmd)}` failed ({out.returncode}):\n{out.stdout}{out.stderr}")
+
+
+@dataclass(frozen=True)
+class QemuResult:
+    """One QEMU run: the program's exit status (semihosting SYS_EXIT_EXTENDED) and its console output."""
+
+    returncode: int
+    stdout: str
+    stderr: str
+
+
+def run_qemu(
+    elf: Path | str,
+    target: str,
+    *,
+    timeout_s: float = 120.0,
+    cwd: Path | str | None = None,
+    extra_args: tuple[str, ...] = (),
+) -> QemuResult:
+    """Runs a semihosting ELF on the emulated ``target``; semihosting file paths are relative to ``cwd``.
+
+    Raises TimeoutError when the program does not exit within ``timeout_s`` seconds.
+    """
+    qemu = which("qemu-system-arm")
+    if qemu is None:
+        raise RuntimeError(f"qemu-system-arm not found; install it with: {APT_INSTALL}")
+    machine = get_target(target).machine
+    cmd = [
+        qemu, "-M", machine, "-nographic", "-monitor", "none", "-serial", "none",
+        # semihosting console output on stdout, QEMU's own messages on stderr
+        "-chardev", "stdio,id=semihost", "-semihosting-config", "enable=on,target=native,chardev=semihost",
+        *extra_args, "-kernel", str(elf),
+    ]
+    try:
+        out = subprocess.run(
+            cmd, capture_output=True, text=True, timeout=timeout_s, cwd=cwd, stdin=subprocess.DEVNULL,
+            check=False,
+        )
+    except subprocess.TimeoutExpired as exc:
+        raise TimeoutError(f"{elf} on {machine} did not exit within {timeout_s:.0f} s") from exc
+    return QemuResult(out.returncode, out.stdout, out.stderr)
