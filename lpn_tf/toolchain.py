@@ -9,6 +9,7 @@ from __future__ import annotations
 import os
 import shutil
 import subprocess
+import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -114,12 +115,64 @@ def make_firmware(goal: str, target: str | None = None, build_dir: Path | None =
 
 
 @dataclass(frozen=True)
+class InsnCounts:
+    """What the insn_count QEMU plugin recorded: ``total`` guest instructions, and the running count at
+    each call of ``lpn_profile_mark`` (``marks``; the mark function's own instructions included)."""
+
+    total: int
+    marks: tuple[int, ...]
+
+    def regions(self) -> list[int]:
+        """Instructions between mark 2k and mark 2k+1 (the k-th begin/end pair), one entry per pair."""
+        if len(self.marks) % 2:
+            raise ValueError(f"odd number of profiling marks ({len(self.marks)}): a begin without an end")
+        return [self.marks[i + 1] - self.marks[i] for i in range(0, len(self.marks), 2)]
+
+    @classmethod
+    def parse(cls, text: str) -> InsnCounts:
+        total, marks = None, []
+        for number, line in enumerate(text.splitlines(), 1):
+            key, _, value = line.partition(" ")
+            if key == "total":
+                total = int(value)
+            elif key == "mark":
+                marks.append(int(value))
+            else:
+                raise ValueError(f"insn_count output line {number}: unexpected {line!r}")
+        if total is None:
+            raise ValueError("insn_count output has no 'total' line")
+        return cls(total, tuple(marks))
+
+
+@dataclass(frozen=True)
 class QemuResult:
-    """One QEMU run: the program's exit status (semihosting SYS_EXIT_EXTENDED) and its console output."""
+    """One QEMU run: the program's exit status (semihosting SYS_EXIT_EXTENDED), its console output, and
+    the instruction counts when the run was profiled."""
 
     returncode: int
     stdout: str
     stderr: str
+    insn_counts: InsnCounts | None = None
+
+
+PROFILE_MARK_SYMBOL = "lpn_profile_mark"
+
+
+def insn_count_plugin(build_dir: Path | None = None) -> Path:
+    """Builds (if needed) and returns the QEMU TCG plugin firmware/tools/qemu-insn-count."""
+    build = Path(build_dir or BUILD_DIR / "firmware").resolve()
+    make_firmware("insn-count-plugin", build_dir=build)
+    return build / "tools" / "insn_count.so"
+
+
+def symbol_address(elf: Path | str, name: str) -> int:
+    """Address of symbol ``name`` in an ARM ELF (arm-none-eabi-nm); raises KeyError naming it."""
+    out = subprocess.run(["arm-none-eabi-nm", str(elf)], capture_output=True, text=True, check=True)
+    for line in out.stdout.splitlines():
+        parts = line.split()
+        if len(parts) == 3 and parts[2] == name:
+            return int(parts[0], 16)
+    raise KeyError(f"symbol {name!r} not found in {elf}")
 
 
 def run_qemu(
@@ -129,26 +182,42 @@ def run_qemu(
     timeout_s: float = 120.0,
     cwd: Path | str | None = None,
     extra_args: tuple[str, ...] = (),
+    count_instructions: bool = False,
 ) -> QemuResult:
     """Runs a semihosting ELF on the emulated ``target``; semihosting file paths are relative to ``cwd``.
 
-    Raises TimeoutError when the program does not exit within ``timeout_s`` seconds.
+    With ``count_instructions`` the insn_count plugin records exact executed-instruction counts at every
+    ``lpn_profile_mark`` call (the ELF must define that symbol). Raises TimeoutError when the program does
+    not exit within ``timeout_s`` seconds.
     """
     qemu = which("qemu-system-arm")
     if qemu is None:
         raise RuntimeError(f"qemu-system-arm not found; install it with: {APT_INSTALL}")
     machine = get_target(target).machine
+    plugin_args: list[str] = []
+    counts_file = None
+    if count_instructions:
+        mark = symbol_address(elf, PROFILE_MARK_SYMBOL)
+        fd, counts_file = tempfile.mkstemp(prefix="lpn-insn-", suffix=".txt")
+        os.close(fd)
+        plugin_args = ["-plugin", f"{insn_count_plugin()},mark={mark:#x},out={counts_file}", "-d", "plugin"]
     cmd = [
         qemu, "-M", machine, "-nographic", "-monitor", "none", "-serial", "none",
         # semihosting console output on stdout, QEMU's own messages on stderr
         "-chardev", "stdio,id=semihost", "-semihosting-config", "enable=on,target=native,chardev=semihost",
-        *extra_args, "-kernel", str(elf),
+        *plugin_args, *extra_args, "-kernel", str(elf),
     ]
     try:
         out = subprocess.run(
             cmd, capture_output=True, text=True, timeout=timeout_s, cwd=cwd, stdin=subprocess.DEVNULL,
             check=False,
         )
+        counts = None
+        if counts_file is not None:
+            counts = InsnCounts.parse(Path(counts_file).read_text())
     except subprocess.TimeoutExpired as exc:
         raise TimeoutError(f"{elf} on {machine} did not exit within {timeout_s:.0f} s") from exc
-    return QemuResult(out.returncode, out.stdout, out.stderr)
+    finally:
+        if counts_file is not None:
+            os.unlink(counts_file)
+    return QemuResult(out.returncode, out.stdout, out.stderr, counts)
