@@ -1,0 +1,18 @@
+/* FULLY_CONNECTED int8, per-tensor requantization, optimized for Cortex-M (see lpn_fully_connected_cm_core.h). */
+#include "lpn/kernels.h"
+#include "lpn_fully_connected_cm_core.h"
+
+int32_t lpn_fully_connected_s8_get_buffer_size(const lpn_dims *filter_dims) {
+    return lpn_fully_connected_cm_buffer_size(filter_dims);
+}
+
+lpn_status lpn_fully_connected_s8(const lpn_context *ctx, const lpn_fc_params *params,
+                                  const lpn_per_tensor_quant *quant, const lpn_dims *input_dims, const int8_t *input,
+                                  const lpn_dims *filter_dims, const int8_t *filter, const int32_t *bias,
+                                  const lpn_dims *output_dims, int8_t *output) {
+    if (quant == 0) {
+        return LPN_ERR_ARGUMENT;
+    }
+    return lpn_fully_connected_cm(ctx, params, &quant->multiplier, &quant->shift, 0, input_dims, input, filter_dims,
+                                  filter, bias, output_dims, output);
+}

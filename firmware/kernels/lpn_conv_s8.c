@@ -1,0 +1,64 @@
+/* CONV_2D int8, per-channel requantization: TFLite's reference_integer_ops::ConvPerChannel (reference C). */
+#include "lpn/fixed_point.h"
+#include "lpn/kernels.h"
+#include "lpn_conv_check.h"
+
+int32_t lpn_conv_s8_get_buffer_size(const lpn_conv_params *params, const lpn_dims *input_dims,
+                                    const lpn_dims *filter_dims, const lpn_dims *output_dims) {
+    (void)params;
+    (void)input_dims;
+    (void)filter_dims;
+    (void)output_dims;
+    return 0;
+}
+
+lpn_status lpn_conv_s8(const lpn_context *ctx, const lpn_conv_params *params, const lpn_per_channel_quant *quant,
+                       const lpn_dims *input_dims, const int8_t *input, const lpn_dims *filter_dims,
+                       const int8_t *filter, const int32_t *bias, const lpn_dims *output_dims, int8_t *output) {
+    (void)ctx;
+    const lpn_status status = lpn_conv_check(params, quant, input_dims, input, filter_dims, filter, output_dims, output);
+    if (status != LPN_OK) {
+        return status;
+    }
+    const int32_t in_h = input_dims->h, in_w = input_dims->w, in_c = input_dims->c;
+    const int32_t k_h = filter_dims->h, k_w = filter_dims->w, k_c = filter_dims->c;
+    const int32_t out_h = output_dims->h, out_w = output_dims->w, out_c = output_dims->c;
+    const int32_t filters_per_group = out_c / (in_c / k_c);
+    for (int32_t b = 0; b < output_dims->n; ++b) {
+        for (int32_t oy = 0; oy < out_h; ++oy) {
+            const int32_t in_y0 = oy * params->stride.h - params->padding.h;
+            for (int32_t ox = 0; ox < out_w; ++ox) {
+                const int32_t in_x0 = ox * params->stride.w - params->padding.w;
+                for (int32_t oc = 0; oc < out_c; ++oc) {
+                    const int32_t group = oc / filters_per_group;
+                    int32_t acc = 0;
+                    for (int32_t ky = 0; ky < k_h; ++ky) {
+                        const int32_t in_y = in_y0 + params->dilation.h * ky;
+                        if (in_y < 0 || in_y >= in_h) {
+                            continue;
+                        }
+                        for (int32_t kx = 0; kx < k_w; ++kx) {
+                            const int32_t in_x = in_x0 + params->dilation.w * kx;
+                            if (in_x < 0 || in_x >= in_w) {
+                                continue;
+                            }
+                            const int8_t *in_px = input + ((b * in_h + in_y) * in_w + in_x) * in_c + group * k_c;
+                            const int8_t *f_px = filter + ((oc * k_h + ky) * k_w + kx) * k_c;
+                            for (int32_t ic = 0; ic < k_c; ++ic) {
+                                acc += (int32_t)f_px[ic] * ((int32_t)in_px[ic] + params->input_offset);
+                            }
+                        }
+                    }
+                    if (bias != 0) {
+                        acc += bias[oc];
+                    }
+                    acc = lpn_multiply_by_quantized_multiplier(acc, quant->multiplier[oc], quant->shift[oc]);
+                    acc += params->output_offset;
+                    acc = lpn_clamp(acc, params->activation.min, params->activation.max);
+                    output[((b * out_h + oy) * out_w + ox) * out_c + oc] = (int8_t)acc;
+                }
+            }
+        }
+    }
+    return LPN_OK;
+}
