@@ -1,0 +1,695 @@
+/*
+ * The LPN custom ops as LiteRT / TensorFlow Lite kernels: TfLiteRegistration init/free/prepare/invoke around
+ * the firmware kernels of include/lpn/lpn_ops.h (the very same sources the Cortex-M build compiles).
+ *
+ * Written in C against the C ABI declared in tflite_abi.h (pinned to TF 2.21 / LiteRT 2.3); the one C++
+ * entry point, tflite::MutableOpResolver::AddCustom, is called as a plain function with `this` first (the
+ * Itanium C++ ABI of every Linux/macOS toolchain). Why C: the kernels are C, no wheel ships the TFLite C++
+ * headers, and a C++ build would need the exact libstdc++ / TFLite class layouts anyway -- the only C++
+ * object touched here is the resolver, and only through its own member function.
+ *
+ * Host glue, so it may allocate (one small struct per node) and use stdio; the kernels it calls do neither.
+ */
+#define _GNU_SOURCE /* RTLD_DEFAULT */
+#include <dlfcn.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "flexbuffer_map.h"
+#include "lpn/lpn_ops.h"
+#include "lpn_litert.h"
+#include "tflite_abi.h"
+
+/* tflite::MutableOpResolver::AddCustom(const char*, const TfLiteRegistration*, int) */
+#define LPN_ADD_CUSTOM_SYMBOL "_ZN6tflite17MutableOpResolver9AddCustomEPKcPK18TfLiteRegistrationi"
+
+typedef void (*add_custom_fn)(void *self, const char *name, const TfLiteRegistration *registration, int version);
+
+/* ---- op table --------------------------------------------------------------------------------------------- */
+enum { OP_CONV, OP_DEPTHWISE, OP_FULLY_CONNECTED, OP_QUANT_NORM, OP_COUNT };
+
+enum {
+    K_ACT_MAX,
+    K_ACT_MIN,
+    K_DEPTH_MULTIPLIER,
+    K_EXPONENT_BITS,
+    K_FILTER_SHAPE,
+    K_MANTISSA_BITS,
+    K_PADDING,
+    K_STRIDE_H,
+    K_STRIDE_W,
+    K_VERSION,
+    K_COUNT
+};
+
+static const char *const KEY_NAMES[K_COUNT] = {"act_max",       "act_min", "depth_multiplier", "exponent_bits",
+                                               "filter_shape",  "mantissa_bits", "padding", "stride_h",
+                                               "stride_w",      "version"};
+
+#define BIT(k) (1u << (k))
+#define KEYS_COMMON (BIT(K_ACT_MAX) | BIT(K_ACT_MIN) | BIT(K_MANTISSA_BITS) | BIT(K_VERSION))
+#define KEYS_SHIFT (KEYS_COMMON | BIT(K_EXPONENT_BITS) | BIT(K_FILTER_SHAPE))
+#define KEYS_CONV (KEYS_SHIFT | BIT(K_PADDING) | BIT(K_STRIDE_H) | BIT(K_STRIDE_W))
+
+typedef struct {
+    const char *code;
+    int32_t inputs;
+    uint32_t keys;
+    uint32_t filter_rank;
+} op_spec;
+
+static const op_spec SPECS[OP_COUNT] = {
+    {"LPN_SHIFT_CONV_2D", 5, KEYS_CONV, 4},
+    {"LPN_SHIFT_DEPTHWISE_CONV_2D", 5, KEYS_CONV | BIT(K_DEPTH_MULTIPLIER), 4},
+    {"LPN_SHIFT_FULLY_CONNECTED", 5, KEYS_SHIFT, 2},
+    {"LPN_QUANT_NORM", 4, KEYS_COMMON, 0},
+};
+
+/* Per-node state: the parsed options, then what Prepare derived from the tensors. */
+typedef struct {
+    int32_t kind;
+    int64_t option[K_COUNT];
+    int64_t filter_shape[4];
+    uint32_t filter_rank;
+    lpn_dims in, filt, out;
+    lpn_tile pad;
+    int32_t input_offset, output_offset;
+    char error[256]; /* an options error found by init, reported by prepare */
+} node_data;
+
+/* ---- errors and the ABI probe ------------------------------------------------------------------------------ */
+static char g_error[512];
+static char g_probe[1 << 16];
+static size_t g_probe_len;
+static int32_t g_probe_on;
+
+static void format_into(char *dst, size_t capacity, const char *fmt, va_list args) {
+    vsnprintf(dst, capacity, fmt, args);
+}
+
+static void set_error(const char *fmt, ...) {
+    va_list args;
+    va_start(args, fmt);
+    format_into(g_error, sizeof g_error, fmt, args);
+    va_end(args);
+}
+
+static void probe(const char *fmt, ...) {
+    if (!g_probe_on || g_probe_len >= sizeof g_probe - 1u) {
+        return;
+    }
+    va_list args;
+    va_start(args, fmt);
+    const int n = vsnprintf(g_probe + g_probe_len, sizeof g_probe - g_probe_len, fmt, args);
+    va_end(args);
+    if (n > 0) {
+        g_probe_len += (size_t)n < sizeof g_probe - g_probe_len ? (size_t)n : sizeof g_probe - g_probe_len - 1u;
+    }
+}
+
+const char *lpn_litert_last_error(void) {
+    return g_error;
+}
+
+void lpn_litert_clear_error(void) {
+    g_error[0] = '\0';
+}
+
+void lpn_litert_probe(int32_t enable) {
+    g_probe_on = enable;
+    g_probe_len = 0;
+    g_probe[0] = '\0';
+}
+
+const char *lpn_litert_probe_text(void) {
+    return g_probe;
+}
+
+/* ---- options ------------------------------------------------------------------------------------------------ */
+static const char *flex_reason(lpn_flexmap_status s) {
+    switch (s) {
+    case LPN_FLEXMAP_MISSING:
+        return "missing";
+    case LPN_FLEXMAP_MALFORMED:
+        return "malformed flexbuffer";
+    case LPN_FLEXMAP_TYPE:
+        return "wrong type";
+    case LPN_FLEXMAP_RANGE:
+        return "out of range";
+    default:
+        return "ok";
+    }
+}
+
+static int option_in(const node_data *nd, int32_t key, int64_t lo, int64_t hi) {
+    return nd->option[key] >= lo && nd->option[key] <= hi;
+}
+
+/* Parses and validates the flexbuffer options of op `kind` into nd; returns 0 or writes nd->error. */
+static int parse_options(int32_t kind, const uint8_t *data, size_t size, node_data *nd) {
+    const op_spec *spec = &SPECS[kind];
+    const lpn_flexmap_buffer buf = {data, size};
+    lpn_flexmap_ref root;
+    uint32_t entries = 0;
+    lpn_flexmap_status s = lpn_flexmap_root(&buf, &root);
+    if (s == LPN_FLEXMAP_OK) {
+        s = lpn_flexmap_map_size(&buf, &root, &entries);
+    }
+    if (data == 0 || s != LPN_FLEXMAP_OK) {
+        snprintf(nd->error, sizeof nd->error, "custom options (%zu bytes) are not a flexbuffer map: %s", size,
+                 data == 0 ? "no options" : flex_reason(s));
+        return 1;
+    }
+    for (uint32_t i = 0; i < entries; ++i) {
+        const char *key = 0;
+        s = lpn_flexmap_map_key(&buf, &root, i, &key);
+        if (s != LPN_FLEXMAP_OK) {
+            snprintf(nd->error, sizeof nd->error, "custom options: key %u: %s", i, flex_reason(s));
+            return 1;
+        }
+        int32_t known = -1;
+        for (int32_t k = 0; k < K_COUNT; ++k) {
+            if ((spec->keys & BIT(k)) && strcmp(key, KEY_NAMES[k]) == 0) {
+                known = k;
+            }
+        }
+        if (known < 0) {
+            char printable[65];
+            size_t n = 0;
+            for (; key[n] != '\0' && n < sizeof printable - 1u; ++n) {
+                printable[n] = key[n] >= 0x20 && key[n] < 0x7f ? key[n] : '?'; /* the key may be garbage */
+            }
+            printable[n] = '\0';
+            snprintf(nd->error, sizeof nd->error, "custom options: unknown option '%s'", printable);
+            return 1;
+        }
+    }
+    for (int32_t k = 0; k < K_COUNT; ++k) {
+        if (!(spec->keys & BIT(k))) {
+            continue;
+        }
+        lpn_flexmap_ref value;
+        s = lpn_flexmap_map_find(&buf, &root, KEY_NAMES[k], &value);
+        if (s == LPN_FLEXMAP_OK && k == K_FILTER_SHAPE) {
+            uint32_t count = 0;
+            s = lpn_flexmap_int_vector(&buf, &value, nd->filter_shape, 4u, &count);
+            nd->filter_rank = count;
+        } else if (s == LPN_FLEXMAP_OK) {
+            s = lpn_flexmap_int(&buf, &value, &nd->option[k]);
+        }
+        if (s != LPN_FLEXMAP_OK) {
+            snprintf(nd->error, sizeof nd->error, "custom options: '%s' %s", KEY_NAMES[k], flex_reason(s));
+            return 1;
+        }
+    }
+    const char *bad = 0;
+    if (nd->option[K_VERSION] != 1) {
+        snprintf(nd->error, sizeof nd->error, "custom options version %lld not supported (this lpn reads 1)",
+                 (long long)nd->option[K_VERSION]);
+        return 1;
+    }
+    if (!option_in(nd, K_ACT_MIN, -128, 127) || !option_in(nd, K_ACT_MAX, nd->option[K_ACT_MIN], 127)) {
+        bad = "need -128 <= act_min <= act_max <= 127";
+    } else if (!option_in(nd, K_MANTISSA_BITS, 2, 16)) {
+        bad = "mantissa_bits must be in [2, 16]";
+    } else if ((spec->keys & BIT(K_EXPONENT_BITS)) && !option_in(nd, K_EXPONENT_BITS, 0, LPN_SHIFT_MAX_EXPONENT_BITS)) {
+        bad = "exponent_bits must be in [0, 7]";
+    } else if ((spec->keys & BIT(K_PADDING)) && !option_in(nd, K_PADDING, 0, 1)) {
+        bad = "padding must be 0 (SAME) or 1 (VALID)";
+    } else if ((spec->keys & BIT(K_STRIDE_H)) &&
+               (!option_in(nd, K_STRIDE_H, 1, 1 << 16) || !option_in(nd, K_STRIDE_W, 1, 1 << 16))) {
+        bad = "strides must be >= 1";
+    } else if ((spec->keys & BIT(K_DEPTH_MULTIPLIER)) && !option_in(nd, K_DEPTH_MULTIPLIER, 1, 1 << 16)) {
+        bad = "depth_multiplier must be >= 1";
+    } else if (spec->filter_rank != 0 && nd->filter_rank != spec->filter_rank) {
+        bad = "filter_shape has the wrong rank";
+    }
+    for (uint32_t d = 0; bad == 0 && d < nd->filter_rank; ++d) {
+        if (nd->filter_shape[d] < 1 || nd->filter_shape[d] > (1 << 20)) {
+            bad = "filter_shape entries must be in [1, 2^20]";
+        }
+    }
+    if (bad != 0) {
+        snprintf(nd->error, sizeof nd->error, "custom options: %s", bad);
+        return 1;
+    }
+    return 0;
+}
+
+int32_t lpn_litert_check_options(const char *custom_code, const uint8_t *options, size_t size, char *error,
+                                 size_t capacity) {
+    node_data nd;
+    memset(&nd, 0, sizeof nd);
+    for (int32_t kind = 0; kind < OP_COUNT; ++kind) {
+        if (custom_code != 0 && strcmp(custom_code, SPECS[kind].code) == 0) {
+            if (parse_options(kind, options, size, &nd) == 0) {
+                return 0;
+            }
+            snprintf(error, capacity, "%s", nd.error);
+            return 1;
+        }
+    }
+    snprintf(error, capacity, "'%s' is not an LPN op", custom_code != 0 ? custom_code : "(null)");
+    return 1;
+}
+
+/* ---- tensors ------------------------------------------------------------------------------------------------ */
+static TfLiteTensor *tensor_at(TfLiteContext *ctx, const TfLiteIntArray *list, int32_t i) {
+    if (list == 0 || i >= list->size) {
+        return 0;
+    }
+    const int index = list->data[i];
+    if (index < 0 || (size_t)index >= ctx->tensors_size) {
+        return 0;
+    }
+    return &ctx->tensors[index];
+}
+
+static int64_t element_count(const TfLiteTensor *t) {
+    int64_t n = 1;
+    for (int d = 0; t->dims != 0 && d < t->dims->size; ++d) {
+        n *= t->dims->data[d];
+    }
+    return n;
+}
+
+static const char *tensor_name(const TfLiteTensor *t) {
+    return t != 0 && t->name != 0 ? t->name : "?";
+}
+
+static int32_t type_size(int type) {
+    switch (type) {
+    case kTfLiteInt8:
+    case kTfLiteUInt8:
+        return 1;
+    case kTfLiteInt16:
+        return 2;
+    case kTfLiteInt32:
+        return 4;
+    default:
+        return 0;
+    }
+}
+
+static void probe_tensor(TfLiteContext *ctx, const TfLiteIntArray *list, int32_t i) {
+    const TfLiteTensor *t = tensor_at(ctx, list, i);
+    if (t == 0) {
+        return;
+    }
+    int32_t affine = 0;
+    if (t->quantization.type == kTfLiteAffineQuantization && t->quantization.params != 0) {
+        const TfLiteAffineQuantization *q = (const TfLiteAffineQuantization *)t->quantization.params;
+        affine = q->zero_point != 0 ? q->zero_point->size : -1;
+    }
+    probe("t %d %d %zu %d %d %d", list->data[i], t->type, t->bytes, t->params.zero_point, affine,
+          t->dims != 0 ? t->dims->size : -1);
+    for (int d = 0; t->dims != 0 && d < t->dims->size; ++d) {
+        probe(" %d", t->dims->data[d]);
+    }
+    probe(" %s\n", tensor_name(t));
+}
+
+/* Per-tensor zero point of an activation; -1000 (and an error) if it is per-channel or inconsistent. */
+static int32_t zero_point(const TfLiteTensor *t, char *error, size_t capacity) {
+    if (t->quantization.type == kTfLiteAffineQuantization && t->quantization.params != 0) {
+        const TfLiteAffineQuantization *q = (const TfLiteAffineQuantization *)t->quantization.params;
+        if (q->zero_point == 0 || q->zero_point->size != 1) {
+            snprintf(error, capacity, "tensor '%s' must have one zero point (per-tensor quantization)",
+                     tensor_name(t));
+            return -1000;
+        }
+        if (q->zero_point->data[0] != t->params.zero_point) {
+            snprintf(error, capacity,
+                     "tensor '%s': zero point %d in TfLiteTensor.params but %d in .quantization -- the TFLite "
+                     "ABI differs from the one lpn was built for (TF " LPN_TFLITE_ABI_TENSORFLOW ")",
+                     tensor_name(t), t->params.zero_point, q->zero_point->data[0]);
+            return -1000;
+        }
+    }
+    if (t->params.zero_point < -128 || t->params.zero_point > 127) {
+        snprintf(error, capacity, "tensor '%s': zero point %d outside [-128, 127]", tensor_name(t),
+                 t->params.zero_point);
+        return -1000;
+    }
+    return t->params.zero_point;
+}
+
+/* Type and element-count check of one input (count < 0: any); writes error and returns 1 on mismatch. */
+static int check_tensor(const TfLiteTensor *t, const char *role, int type, int64_t count, char *error,
+                        size_t capacity) {
+    if (t == 0) {
+        snprintf(error, capacity, "input '%s' is missing", role);
+        return 1;
+    }
+    if (t->type != type) {
+        snprintf(error, capacity, "%s tensor '%s' has TfLiteType %d, expected %d", role, tensor_name(t), t->type,
+                 type);
+        return 1;
+    }
+    const int64_t n = element_count(t);
+    if (count >= 0 && n != count) {
+        snprintf(error, capacity, "%s tensor '%s' has %lld elements, expected %lld", role, tensor_name(t),
+                 (long long)n, (long long)count);
+        return 1;
+    }
+    if ((int64_t)t->bytes != n * type_size(type)) {
+        snprintf(error, capacity,
+                 "%s tensor '%s': %zu bytes for %lld elements -- the TFLite ABI differs from the one lpn was "
+                 "built for (TF " LPN_TFLITE_ABI_TENSORFLOW ")",
+                 role, tensor_name(t), t->bytes, (long long)n);
+        return 1;
+    }
+    if (t->data == 0 && n > 0 && (strcmp(role, "input") != 0 && strcmp(role, "output") != 0)) {
+        snprintf(error, capacity, "%s tensor '%s' must be a constant", role, tensor_name(t));
+        return 1;
+    }
+    return 0;
+}
+
+/* Packed codes: right byte count, no bit set above the code width, zero padding nibble. */
+static int check_codes(const TfLiteTensor *t, int64_t count, int32_t exponent_bits, char *error, size_t capacity) {
+    const int32_t expected = lpn_shift_codes_bytes((int32_t)count, exponent_bits);
+    if (check_tensor(t, "codes", kTfLiteUInt8, expected, error, capacity)) {
+        return 1;
+    }
+    const uint8_t *codes = (const uint8_t *)t->data;
+    const uint32_t limit = 1u << (exponent_bits + 1);
+    for (int32_t j = 0; j < expected; ++j) {
+        const uint32_t byte = codes[j];
+        int ok;
+        if (exponent_bits + 1 <= 4) {
+            const int pad = (count % 2) != 0 && j == expected - 1;
+            ok = (byte & 0x0Fu) < limit && (pad ? (byte >> 4) == 0u : (byte >> 4) < limit);
+        } else {
+            ok = byte < limit;
+        }
+        if (!ok) {
+            snprintf(error, capacity, "codes tensor '%s': byte %d (0x%02x) has bits above the %d-bit code width "
+                                      "or a non-zero padding nibble",
+                     tensor_name(t), j, byte, exponent_bits + 1);
+            return 1;
+        }
+    }
+    return 0;
+}
+
+/* Mantissas and shifts of `channels` channels; bias_index < 0 means no bias (allowed iff !bias_required). */
+static int check_requant(TfLiteContext *ctx, TfLiteNode *node, const node_data *nd, int32_t first, int64_t channels,
+                         int bias_required, char *error, size_t capacity) {
+    const int bias_index = node->inputs->data[first];
+    if (bias_index >= 0 || bias_required) {
+        if (check_tensor(tensor_at(ctx, node->inputs, first), "bias", kTfLiteInt32, channels, error, capacity)) {
+            return 1;
+        }
+    }
+    const TfLiteTensor *m = tensor_at(ctx, node->inputs, first + 1);
+    const TfLiteTensor *k = tensor_at(ctx, node->inputs, first + 2);
+    if (check_tensor(m, "mantissa", kTfLiteInt16, channels, error, capacity) ||
+        check_tensor(k, "shift", kTfLiteInt8, channels, error, capacity)) {
+        return 1;
+    }
+    const int32_t limit = (1 << (nd->option[K_MANTISSA_BITS] - 1)) - 1;
+    for (int64_t c = 0; c < channels; ++c) {
+        const int32_t mc = ((const int16_t *)m->data)[c];
+        const int32_t kc = ((const int8_t *)k->data)[c];
+        if (mc < -limit || mc > limit || kc < 0 || kc > LPN_SHIFT_MAX_REQUANT_SHIFT) {
+            snprintf(error, capacity, "channel %lld: mantissa %d / shift %d outside |m| <= %d, k in [0, 62]",
+                     (long long)c, mc, kc, limit);
+            return 1;
+        }
+    }
+    return 0;
+}
+
+static int dims_equal(const TfLiteTensor *t, const int32_t *want, int rank) {
+    if (t->dims == 0 || t->dims->size != rank) {
+        return 0;
+    }
+    for (int d = 0; d < rank; ++d) {
+        if (t->dims->data[d] != want[d]) {
+            return 0;
+        }
+    }
+    return 1;
+}
+
+/* The shape checks and derived dims of Prepare; returns 0 or writes error. */
+static int prepare_node(TfLiteContext *ctx, TfLiteNode *node, node_data *nd, char *error, size_t capacity) {
+    const op_spec *spec = &SPECS[nd->kind];
+    if (nd->error[0] != '\0') {
+        snprintf(error, capacity, "%s", nd->error);
+        return 1;
+    }
+    if (node->inputs == 0 || node->outputs == 0 || node->inputs->size != spec->inputs || node->outputs->size != 1) {
+        snprintf(error, capacity, "%d inputs and %d outputs, expected %d and 1",
+                 node->inputs ? node->inputs->size : -1, node->outputs ? node->outputs->size : -1, spec->inputs);
+        return 1;
+    }
+    const TfLiteTensor *x = tensor_at(ctx, node->inputs, 0);
+    const TfLiteTensor *y = tensor_at(ctx, node->outputs, 0);
+    if (check_tensor(x, "input", kTfLiteInt8, -1, error, capacity) ||
+        check_tensor(y, "output", kTfLiteInt8, -1, error, capacity)) {
+        return 1;
+    }
+    nd->input_offset = -zero_point(x, error, capacity);
+    nd->output_offset = zero_point(y, error, capacity);
+    if (nd->input_offset == 1000 || nd->output_offset == -1000) {
+        return 1;
+    }
+    const int32_t *xd = x->dims->data;
+    const int64_t *f = nd->filter_shape;
+    if (nd->kind == OP_QUANT_NORM) {
+        const int rank = x->dims->size;
+        if (rank < 1 || !dims_equal(y, xd, rank)) {
+            snprintf(error, capacity, "output '%s' must have the shape of input '%s'", tensor_name(y), tensor_name(x));
+            return 1;
+        }
+        const int64_t channels = xd[rank - 1];
+        const lpn_dims d = {(int32_t)(element_count(x) / (channels > 0 ? channels : 1)), 1, 1, (int32_t)channels};
+        nd->in = nd->out = d;
+        return check_requant(ctx, node, nd, 1, channels, 1, error, capacity);
+    }
+    const int64_t code_count = f[0] * f[1] * (nd->filter_rank == 4 ? f[2] * f[3] : 1);
+    if (check_codes(tensor_at(ctx, node->inputs, 1), code_count, (int32_t)nd->option[K_EXPONENT_BITS], error,
+                    capacity)) {
+        return 1;
+    }
+    if (nd->kind == OP_FULLY_CONNECTED) {
+        const int64_t depth = f[1], units = f[0], total = element_count(x);
+        if (total % depth != 0 || element_count(y) != total / depth * units || y->dims->size < 1 ||
+            y->dims->data[y->dims->size - 1] != units) {
+            snprintf(error, capacity, "input '%s' (%lld elements) and output '%s' do not fit filter_shape [%lld, %lld]",
+                     tensor_name(x), (long long)total, tensor_name(y), (long long)units, (long long)depth);
+            return 1;
+        }
+        const lpn_dims in = {(int32_t)(total / depth), 1, 1, (int32_t)depth};
+        const lpn_dims filt = {(int32_t)units, 1, 1, (int32_t)depth};
+        const lpn_dims out = {(int32_t)(total / depth), 1, 1, (int32_t)units};
+        nd->in = in;
+        nd->filt = filt;
+        nd->out = out;
+        return check_requant(ctx, node, nd, 2, units, 0, error, capacity);
+    }
+    /* convolutions */
+    const int64_t out_c = nd->kind == OP_CONV ? f[0] : f[3];
+    const int64_t in_c_want = nd->kind == OP_CONV ? f[3] : f[3] / nd->option[K_DEPTH_MULTIPLIER];
+    if (x->dims->size != 4 || xd[3] != in_c_want || (nd->kind == OP_DEPTHWISE && (f[0] != 1 ||
+                                                                                 f[3] != xd[3] * nd->option[K_DEPTH_MULTIPLIER]))) {
+        snprintf(error, capacity, "input '%s' does not fit filter_shape [%lld, %lld, %lld, %lld]", tensor_name(x),
+                 (long long)f[0], (long long)f[1], (long long)f[2], (long long)f[3]);
+        return 1;
+    }
+    const int32_t same = nd->option[K_PADDING] == 0;
+    int32_t pad_h = 0, pad_w = 0;
+    const int32_t oh = lpn_compute_padding(xd[1], (int32_t)f[1], (int32_t)nd->option[K_STRIDE_H], 1, same, &pad_h);
+    const int32_t ow = lpn_compute_padding(xd[2], (int32_t)f[2], (int32_t)nd->option[K_STRIDE_W], 1, same, &pad_w);
+    const int32_t want[4] = {xd[0], oh, ow, (int32_t)out_c};
+    if (oh < 1 || ow < 1 || !dims_equal(y, want, 4)) {
+        snprintf(error, capacity, "output '%s' must have shape [%d, %d, %d, %d]", tensor_name(y), want[0], want[1],
+                 want[2], want[3]);
+        return 1;
+    }
+    const lpn_dims in = {xd[0], xd[1], xd[2], xd[3]};
+    const lpn_dims filt = {(int32_t)f[0], (int32_t)f[1], (int32_t)f[2], (int32_t)f[3]};
+    const lpn_dims out = {want[0], want[1], want[2], want[3]};
+    const lpn_tile pad = {pad_h, pad_w};
+    nd->in = in;
+    nd->filt = filt;
+    nd->out = out;
+    nd->pad = pad;
+    return check_requant(ctx, node, nd, 2, out_c, 0, error, capacity);
+}
+
+/* ---- TfLiteRegistration callbacks ----------------------------------------------------------------------- */
+static void *init_kind(int32_t kind, const char *buffer, size_t length) {
+    node_data *nd = (node_data *)calloc(1, sizeof *nd);
+    if (nd != 0) {
+        nd->kind = kind;
+        parse_options(kind, (const uint8_t *)buffer, length, nd);
+    }
+    return nd;
+}
+
+static void *init_conv(TfLiteContext *ctx, const char *buffer, size_t length) {
+    (void)ctx;
+    return init_kind(OP_CONV, buffer, length);
+}
+
+static void *init_depthwise(TfLiteContext *ctx, const char *buffer, size_t length) {
+    (void)ctx;
+    return init_kind(OP_DEPTHWISE, buffer, length);
+}
+
+static void *init_fully_connected(TfLiteContext *ctx, const char *buffer, size_t length) {
+    (void)ctx;
+    return init_kind(OP_FULLY_CONNECTED, buffer, length);
+}
+
+static void *init_quant_norm(TfLiteContext *ctx, const char *buffer, size_t length) {
+    (void)ctx;
+    return init_kind(OP_QUANT_NORM, buffer, length);
+}
+
+static void free_node(TfLiteContext *ctx, void *buffer) {
+    (void)ctx;
+    free(buffer);
+}
+
+/* Reports "<code> writing '<output>': <message>" to LiteRT and to lpn_litert_last_error. */
+static TfLiteStatus fail(TfLiteContext *ctx, TfLiteNode *node, int32_t kind, const char *message) {
+    const TfLiteTensor *y = tensor_at(ctx, node->outputs, 0);
+    set_error("%s writing '%s': %s", SPECS[kind].code, tensor_name(y), message);
+    ctx->ReportError(ctx, "%s", g_error);
+    return kTfLiteError;
+}
+
+static TfLiteStatus prepare(TfLiteContext *ctx, TfLiteNode *node) {
+    node_data *nd = (node_data *)node->user_data;
+    if (nd == 0) {
+        set_error("LPN op: out of memory in init");
+        ctx->ReportError(ctx, "%s", g_error);
+        return kTfLiteError;
+    }
+    probe("c %zu\n", ctx->tensors_size);
+    probe("n %s %d %d %d\n", SPECS[nd->kind].code, node->inputs ? node->inputs->size : -1,
+          node->outputs ? node->outputs->size : -1, node->custom_initial_data_size);
+    for (int32_t i = 0; node->inputs != 0 && i < node->inputs->size; ++i) {
+        probe_tensor(ctx, node->inputs, i);
+    }
+    probe_tensor(ctx, node->outputs, 0);
+    char error[256];
+    if (prepare_node(ctx, node, nd, error, sizeof error) != 0) {
+        return fail(ctx, node, nd->kind, error);
+    }
+    return kTfLiteOk;
+}
+
+static TfLiteStatus invoke(TfLiteContext *ctx, TfLiteNode *node) {
+    const node_data *nd = (const node_data *)node->user_data;
+    const TfLiteTensor *x = tensor_at(ctx, node->inputs, 0);
+    TfLiteTensor *y = tensor_at(ctx, node->outputs, 0);
+    const lpn_context scratch = {0, 0};
+    const lpn_activation act = {(int32_t)nd->option[K_ACT_MIN], (int32_t)nd->option[K_ACT_MAX]};
+    const int32_t s = (int32_t)nd->option[K_EXPONENT_BITS];
+    const int32_t first = nd->kind == OP_QUANT_NORM ? 1 : 2; /* bias, mantissa, shift follow */
+    const TfLiteTensor *bias_t = node->inputs->data[first] >= 0 ? tensor_at(ctx, node->inputs, first) : 0;
+    const int32_t *bias = bias_t != 0 ? (const int32_t *)bias_t->data : 0;
+    const lpn_shift_quant quant = {(const int16_t *)tensor_at(ctx, node->inputs, first + 1)->data,
+                                   (const int8_t *)tensor_at(ctx, node->inputs, first + 2)->data};
+    const uint8_t *codes = first == 2 ? (const uint8_t *)tensor_at(ctx, node->inputs, 1)->data : 0;
+    const int8_t *in = (const int8_t *)x->data;
+    int8_t *out = (int8_t *)y->data;
+    lpn_status status = LPN_ERR_UNSUPPORTED;
+    switch (nd->kind) {
+    case OP_CONV: {
+        const lpn_shift_conv_params p = {nd->input_offset, nd->output_offset, s,
+                                         {(int32_t)nd->option[K_STRIDE_H], (int32_t)nd->option[K_STRIDE_W]},
+                                         nd->pad, act};
+        status = lpn_shift_conv_s8(&scratch, &p, &quant, &nd->in, in, &nd->filt, codes, bias, &nd->out, out);
+        break;
+    }
+    case OP_DEPTHWISE: {
+        const lpn_shift_dw_conv_params p = {nd->input_offset, nd->output_offset, s,
+                                            (int32_t)nd->option[K_DEPTH_MULTIPLIER],
+                                            {(int32_t)nd->option[K_STRIDE_H], (int32_t)nd->option[K_STRIDE_W]},
+                                            nd->pad, act};
+        status = lpn_shift_depthwise_conv_s8(&scratch, &p, &quant, &nd->in, in, &nd->filt, codes, bias, &nd->out,
+                                             out);
+        break;
+    }
+    case OP_FULLY_CONNECTED: {
+        const lpn_shift_fc_params p = {nd->input_offset, nd->output_offset, s, act};
+        status = lpn_shift_fully_connected_s8(&scratch, &p, &quant, &nd->in, in, &nd->filt, codes, bias, &nd->out,
+                                              out);
+        break;
+    }
+    case OP_QUANT_NORM: {
+        const lpn_quant_norm_params p = {nd->input_offset, nd->output_offset, act};
+        status = lpn_quant_norm_s8(&p, &quant, &nd->in, in, bias, out);
+        break;
+    }
+    default:
+        break;
+    }
+    if (status != LPN_OK) {
+        char message[128];
+        snprintf(message, sizeof message, "kernel returned '%s'", lpn_status_string(status));
+        return fail(ctx, node, nd->kind, message);
+    }
+    return kTfLiteOk;
+}
+
+static TfLiteRegistration g_registrations[OP_COUNT] = {
+    {init_conv, free_node, prepare, invoke, 0, kTfLiteBuiltinCustom, "LPN_SHIFT_CONV_2D", 1, 0, 0, 0},
+    {init_depthwise, free_node, prepare, invoke, 0, kTfLiteBuiltinCustom, "LPN_SHIFT_DEPTHWISE_CONV_2D", 1, 0, 0, 0},
+    {init_fully_connected, free_node, prepare, invoke, 0, kTfLiteBuiltinCustom, "LPN_SHIFT_FULLY_CONNECTED", 1, 0,
+     0, 0},
+    {init_quant_norm, free_node, prepare, invoke, 0, kTfLiteBuiltinCustom, "LPN_QUANT_NORM", 1, 0, 0, 0},
+};
+
+/* ---- public entry points ------------------------------------------------------------------------------------ */
+static add_custom_fn g_add_custom;
+
+const void *lpn_litert_registration(const char *custom_code) {
+    for (int32_t k = 0; custom_code != 0 && k < OP_COUNT; ++k) {
+        if (strcmp(custom_code, SPECS[k].code) == 0) {
+            return &g_registrations[k];
+        }
+    }
+    return 0;
+}
+
+int32_t lpn_litert_op_count(void) {
+    return OP_COUNT;
+}
+
+const char *lpn_litert_op_code(int32_t index) {
+    return index >= 0 && index < OP_COUNT ? SPECS[index].code : 0;
+}
+
+void lpn_litert_set_add_custom(void *add_custom) {
+    /* object pointer -> function pointer without the cast ISO C forbids */
+    memcpy(&g_add_custom, &add_custom, sizeof g_add_custom);
+}
+
+void lpn_litert_register(void *mutable_op_resolver) {
+    add_custom_fn add = g_add_custom;
+    if (add == 0) {
+        void *symbol = dlsym(RTLD_DEFAULT, LPN_ADD_CUSTOM_SYMBOL);
+        memcpy(&add, &symbol, sizeof add);
+    }
+    if (add == 0 || mutable_op_resolver == 0) {
+        set_error("lpn_litert_register: %s", mutable_op_resolver == 0
+                                                 ? "no resolver given"
+                                                 : "tflite::MutableOpResolver::AddCustom (" LPN_ADD_CUSTOM_SYMBOL
+                                                   ") is neither set (lpn_litert_set_add_custom) nor exported by "
+                                                   "the process");
+        fprintf(stderr, "%s\n", g_error);
+        return;
+    }
+    for (int32_t k = 0; k < OP_COUNT; ++k) {
+        add(mutable_op_resolver, SPECS[k].code, &g_registrations[k], 1);
+    }
+}
