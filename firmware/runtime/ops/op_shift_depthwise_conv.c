@@ -1,0 +1,76 @@
+/* LPN_SHIFT_DEPTHWISE_CONV_2D adapter (docs/custom-ops.md) -> lpn_shift_depthwise_conv_s8. */
+#include "op_lpn_common.h"
+
+typedef struct {
+    lpn_shift_dw_conv_params params;
+    lpn_dims input, filter, output;
+} shift_dw_data_t;
+
+static lpn_rt_status_t prepare(lpn_runtime_t *rt, lpn_op_t *op) {
+    lpn_custom_options_t o;
+    if (lpn_check_arity(rt, op, 5, 5, 1, 1u << 2) || /* bias (input 2) may be absent */
+        lpn_custom_options(rt, op, LPN_OPTS_SHIFT | LPN_OPTS_CONV | LPN_OPTS_DEPTHWISE, 4u, &o)) {
+        return rt->error.status;
+    }
+    const lpn_tensor_t *x = lpn_op_input(rt, op, 0), *codes = lpn_op_input(rt, op, 1);
+    const lpn_tensor_t *bias = lpn_op_input(rt, op, 2), *mantissa = lpn_op_input(rt, op, 3);
+    const lpn_tensor_t *shift = lpn_op_input(rt, op, 4), *y = lpn_op_output(rt, op, 0);
+    const lpn_dims in = lpn_nhwc(x), out = lpn_nhwc(y);
+    const lpn_dims fd = {o.filter_shape[0], o.filter_shape[1], o.filter_shape[2], o.filter_shape[3]};
+    const int32_t cout = fd.c;
+    const uint64_t count = (uint64_t)fd.h * (uint64_t)fd.w * (uint64_t)cout;
+    if (lpn_check_tensor(rt, op, x,
+                         lpn_is_int8_per_tensor(x) && x->rank == 4 && fd.n == 1 &&
+                             (int64_t)in.c * o.depth_multiplier == cout,
+                         cout) ||
+        lpn_check_tensor(rt, op, y, lpn_is_int8_per_tensor(y) && y->rank == 4 && out.c == cout, cout) ||
+        lpn_check_codes(rt, op, codes, count > 0x7fffffffu ? 0xffffffffu : (uint32_t)count, o.exponent_bits) ||
+        lpn_check_bias(rt, op, bias, cout) || lpn_check_shift_quant(rt, op, mantissa, shift, cout, o.mantissa_bits)) {
+        return rt->error.status;
+    }
+    shift_dw_data_t local;
+    shift_dw_data_t *d = lpn_persistent_alloc(rt, (uint32_t)sizeof(shift_dw_data_t));
+    if (d == 0) {
+        d = &local;
+    }
+    d->params.input_offset = -x->zero_point;
+    d->params.output_offset = y->zero_point;
+    d->params.exponent_bits = o.exponent_bits;
+    d->params.ch_mult = o.depth_multiplier;
+    d->params.stride.h = o.stride_h;
+    d->params.stride.w = o.stride_w;
+    d->params.activation.min = o.act_min;
+    d->params.activation.max = o.act_max;
+    if (lpn_window(rt, op, (uint8_t)o.padding, o.stride_h, o.stride_w, 1, 1, &in, fd.h, fd.w, &out,
+                   &d->params.padding)) {
+        return rt->error.status;
+    }
+    d->input = in;
+    d->filter = fd;
+    d->output = out;
+    const int32_t scratch = lpn_shift_depthwise_conv_s8_get_buffer_size(&d->params, &in, &fd, &out);
+    if (lpn_check_tensor(rt, op, y, scratch >= 0, scratch)) {
+        return rt->error.status;
+    }
+    op->scratch_bytes = (uint32_t)scratch;
+    op->macs = (uint64_t)out.n * (uint64_t)out.h * (uint64_t)out.w * count; /* = outputs * KH * KW */
+    op->data = d == &local ? 0 : d;
+    return LPN_RT_OK;
+}
+
+static lpn_rt_status_t eval(lpn_runtime_t *rt, const lpn_op_t *op, void *scratch) {
+    const shift_dw_data_t *d = (const shift_dw_data_t *)op->data;
+    const lpn_tensor_t *bias = lpn_op_input(rt, op, 2);
+    const lpn_context ctx = {scratch, (int32_t)op->scratch_bytes};
+    const lpn_shift_quant quant = {lpn_tensor_data(rt, lpn_op_input(rt, op, 3)),
+                                   lpn_tensor_data(rt, lpn_op_input(rt, op, 4))};
+    return lpn_kernel_status(rt, op,
+                             lpn_shift_depthwise_conv_s8(&ctx, &d->params, &quant, &d->input,
+                                                         lpn_tensor_data(rt, lpn_op_input(rt, op, 0)), &d->filter,
+                                                         lpn_tensor_data(rt, lpn_op_input(rt, op, 1)),
+                                                         bias != 0 ? lpn_tensor_data(rt, bias) : 0, &d->output,
+                                                         lpn_tensor_data(rt, lpn_op_output(rt, op, 0))));
+}
+
+const lpn_kernel_t lpn_kernel_shift_depthwise_conv_2d = {
+    LPN_OP_CUSTOM, "LPN_SHIFT_DEPTHWISE_CONV_2D", "LPN_SHIFT_DEPTHWISE_CONV_2D", 1, 1, prepare, eval};

@@ -1,0 +1,368 @@
+"""Malformed .tflite files: every corrupted field class yields its documented status, never a crash.
+
+Structured mutations go through the TFLite schema's object API (one field at a time, on an exporter-written
+model) and are checked in-process (host library) and under AddressSanitizer + UBSan (host-asan lpn_run).
+Random byte-level corruption (bit flips, overwritten words, truncation) only has to fail cleanly.
+"""
+
+from __future__ import annotations
+
+import copy
+import re
+import subprocess
+from collections.abc import Callable
+from pathlib import Path
+
+import flatbuffers
+import numpy as np
+import pytest
+from ai_edge_litert import schema_py_generated as schema
+from flatbuffers import flexbuffers
+from lpn_tf.export import tflite_writer
+from lpn_tf.export.random_graphs import LayerSpec, random_graph
+
+from lpn_tf import toolchain
+from lpn_tf.runtime import host
+
+# TFLite enum values used below
+FLOAT32, CONV_2D, CUSTOM = 0, 3, 32
+INT32_LITTLE = "<i4"
+
+
+def base_model() -> bytes:
+    """A small valid model: conv + depthwise + residual ADD + pools + MEAN head + dense."""
+    rng = np.random.default_rng(3)
+    layers = [LayerSpec("conv", activation="RELU"), LayerSpec("dwconv", multiplier=2), LayerSpec("residual"),
+              LayerSpec("maxpool", kernel=2, stride=2)]
+    graph = random_graph(rng, (8, 8), 3, layers, head_units=4, head="mean_dense")
+    return tflite_writer.to_tflite_bytes(graph, flavor="builtin")
+
+
+def lpn_base_model() -> bytes:
+    """A valid lpn-flavor model: shift conv (2-bit codes), shift depthwise, QuantNorm, shift dense."""
+    rng = np.random.default_rng(4)
+    layers = [LayerSpec("shift_conv", exponent_bits=1), LayerSpec("shift_dwconv", exponent_bits=2),
+              LayerSpec("quant_norm")]
+    graph = random_graph(rng, (6, 6), 3, layers, head_units=4, head="shift_dense")
+    return tflite_writer.to_tflite_bytes(graph, flavor="lpn")
+
+
+BASE = base_model()
+LPN_BASE = lpn_base_model()
+
+
+def mutate(edit: Callable[[schema.ModelT], None], base: bytes = BASE) -> bytes:
+    """``base`` with ``edit`` applied to its object-API model, repacked (buffers kept 16-byte aligned)."""
+    model = schema.ModelT.InitFromPackedBuf(base, 0)
+    edit(model)
+    for buffer in model.buffers:
+        buffer.__class__ = tflite_writer._AlignedBufferT  # noqa: SLF001 - reuse the exporter's alignment
+    builder = flatbuffers.Builder(1024)
+    builder.Finish(model.Pack(builder), file_identifier=b"TFL3")
+    return bytes(builder.Output())
+
+
+def sg(model: schema.ModelT) -> schema.SubGraphT:
+    return model.subgraphs[0]
+
+
+def op_of(model: schema.ModelT, builtin: int) -> schema.OperatorT:
+    return next(o for o in sg(model).operators if model.operatorCodes[o.opcodeIndex].builtinCode == builtin)
+
+
+def constant_tensor(model: schema.ModelT, dtype: int) -> schema.TensorT:
+    return next(t for t in sg(model).tensors if t.type == dtype and model.buffers[t.buffer].data is not None)
+
+
+def _set_opcode(model: schema.ModelT, builtin: int, custom: str | None = None, version: int = 1) -> None:
+    code = model.operatorCodes[sg(model).operators[0].opcodeIndex]
+    code.builtinCode, code.deprecatedBuiltinCode, code.version = builtin, min(builtin, 127), version
+    code.customCode = custom
+
+
+def _set_item(obj: object, field: str, index: int, value: int) -> None:
+    """obj.field[index] = value (the object API holds read-only numpy arrays)."""
+    values = list(getattr(obj, field))
+    values[index] = value
+    setattr(obj, field, values)
+
+
+def _two_subgraphs(model: schema.ModelT) -> None:
+    model.subgraphs.append(copy.deepcopy(sg(model)))
+
+
+def _swap_first_ops(model: schema.ModelT) -> None:
+    ops = sg(model).operators
+    ops[0], ops[1] = ops[1], ops[0]
+
+
+def _conv_stride_zero(model: schema.ModelT) -> None:
+    op_of(model, CONV_2D).builtinOptions.strideW = 0
+
+
+def _conv_no_options(model: schema.ModelT) -> None:
+    conv = op_of(model, CONV_2D)
+    conv.builtinOptionsType, conv.builtinOptions = 0, None
+
+
+def _conv_output_shape(model: schema.ModelT) -> None:
+    tensor = sg(model).tensors[op_of(model, CONV_2D).outputs[0]]
+    _set_item(tensor, "shape", 1, int(tensor.shape[1]) + 1)
+
+
+def _quant(model: schema.ModelT, field: str, value: object) -> None:
+    tensor = sg(model).tensors[sg(model).inputs[0]]
+    setattr(tensor.quantization, field, value)
+
+
+def custom_op(model: schema.ModelT, code: str) -> schema.OperatorT:
+    ops = sg(model).operators
+    return next(o for o in ops if model.operatorCodes[o.opcodeIndex].customCode == code.encode())
+
+
+def _options(model: schema.ModelT, code: str, **changes: object) -> None:
+    """Re-encodes the flexbuffer options of the first ``code`` op with ``changes`` (None drops a key)."""
+    op = custom_op(model, code)
+    options = flexbuffers.Loads(bytes(op.customOptions))
+    for key, value in changes.items():
+        if value is None:
+            options.pop(key)
+        else:
+            options[key] = value
+    op.customOptions = list(flexbuffers.Dumps(options))
+
+
+def _lpn_input(model: schema.ModelT, code: str, slot: int) -> schema.TensorT:
+    return sg(model).tensors[custom_op(model, code).inputs[slot]]
+
+
+def _lpn_data(model: schema.ModelT, code: str, slot: int, edit: Callable[[np.ndarray], np.ndarray]) -> None:
+    tensor = _lpn_input(model, code, slot)
+    data = edit(np.asarray(model.buffers[tensor.buffer].data, np.uint8).copy())
+    model.buffers[tensor.buffer].data = data
+    tensor.shape = [data.size // np.dtype({3: np.uint8, 7: np.int16, 9: np.int8}[tensor.type]).itemsize]
+
+
+def _set_byte(data: np.ndarray, index: int, value: int) -> np.ndarray:
+    data[index] = value
+    return data
+
+
+SC, QN = "LPN_SHIFT_CONV_2D", "LPN_QUANT_NORM"
+
+# name -> (edit, expected status name), applied to LPN_BASE
+LPN_CASES: dict[str, tuple[Callable[[schema.ModelT], None], str]] = {
+    "options version 2": (lambda m: _options(m, SC, version=2), "OP_OPTIONS"),
+    "options without act_min": (lambda m: _options(m, SC, act_min=None), "OP_OPTIONS"),
+    "options act_min > act_max": (lambda m: _options(m, SC, act_min=100, act_max=0), "OP_OPTIONS"),
+    "options exponent_bits 9": (lambda m: _options(m, SC, exponent_bits=9), "OP_OPTIONS"),
+    "options filter_shape rank 3": (lambda m: _options(m, SC, filter_shape=[3, 3, 3]), "OP_OPTIONS"),
+    "options stride 0": (lambda m: _options(m, SC, stride_h=0), "OP_OPTIONS"),
+    "options not a flexbuffer": (lambda m: setattr(custom_op(m, SC), "customOptions", [7, 1, 2, 3]),
+                                 "OP_OPTIONS"),
+    "options missing": (lambda m: setattr(custom_op(m, SC), "customOptions", None), "OP_OPTIONS"),
+    "codes one byte short": (lambda m: _lpn_data(m, SC, 1, lambda d: d[:-1]), "OP_TENSORS"),
+    "codes padding bits set": (lambda m: _lpn_data(m, SC, 1, lambda d: _set_byte(d, 0, 0x0C)), "OP_TENSORS"),
+    "mantissa out of range": (  # mantissa[0] = 0x7fff, beyond 2^(mantissa_bits - 1) - 1
+        lambda m: _lpn_data(m, SC, 3, lambda d: _set_byte(_set_byte(d, 1, 0x7F), 0, 0xFF)), "MULTIPLIER"),
+    "shift 63": (lambda m: _lpn_data(m, SC, 4, lambda d: _set_byte(d, 0, 63)), "MULTIPLIER"),
+    "quant norm without bias": (lambda m: _set_item(custom_op(m, QN), "inputs", 1, -1), "OP_ARITY"),
+    "custom op version 2": (lambda m: setattr(m.operatorCodes[custom_op(m, SC).opcodeIndex], "version", 2),
+                            "OP_VERSION"),
+}
+
+
+# name -> (edit, expected status name)
+CASES: dict[str, tuple[Callable[[schema.ModelT], None], str]] = {
+    "schema version 2": (lambda m: setattr(m, "version", 2), "SCHEMA_VERSION"),
+    "two subgraphs": (_two_subgraphs, "SUBGRAPH_COUNT"),
+    "opcode index out of range": (lambda m: setattr(sg(m).operators[1], "opcodeIndex", 40), "OPCODE_INDEX"),
+    "op input index out of range": (lambda m: _set_item(sg(m).operators[1], "inputs", 0, 500),
+                                    "TENSOR_INDEX"),
+    "op input index -2": (lambda m: _set_item(sg(m).operators[1], "inputs", 0, -2), "TENSOR_INDEX"),
+    "graph output index out of range": (lambda m: _set_item(sg(m), "outputs", 0, 999), "TENSOR_INDEX"),
+    "buffer index out of range": (lambda m: setattr(constant_tensor(m, 9), "buffer", 77), "BUFFER_INDEX"),
+    "float32 tensor": (lambda m: setattr(sg(m).tensors[sg(m).inputs[0]], "type", FLOAT32), "TENSOR_TYPE"),
+    "negative dimension": (lambda m: _set_item(sg(m).tensors[0], "shape", 0, -1), "TENSOR_SHAPE"),
+    "rank 7": (lambda m: setattr(sg(m).tensors[0], "shape", [1] * 7), "TENSOR_SHAPE"),
+    "constant buffer one byte short": (
+        lambda m: setattr(m.buffers[constant_tensor(m, 9).buffer], "data",
+                          np.asarray(m.buffers[constant_tensor(m, 9).buffer].data)[:-1]), "BUFFER_SIZE"),
+    "negative scale": (lambda m: _quant(m, "scale", [-0.5]), "QUANTIZATION"),
+    "NaN scale": (lambda m: _quant(m, "scale", [float("nan")]), "QUANTIZATION"),
+    "zero point out of int8 range": (lambda m: _quant(m, "zeroPoint", [200]), "QUANTIZATION"),
+    "scale count mismatch": (lambda m: _quant(m, "scale", [0.1, 0.2]), "QUANTIZATION"),
+    "quantized dimension out of range": (lambda m: _quant(m, "quantizedDimension", 9), "QUANTIZATION"),
+    "unknown builtin": (lambda m: _set_opcode(m, 99), "UNKNOWN_BUILTIN"),
+    "unknown custom op": (lambda m: _set_opcode(m, CUSTOM, "LPN_NOT_AN_OP"), "UNKNOWN_CUSTOM"),
+    "custom op without custom code": (lambda m: _set_opcode(m, CUSTOM), "MISSING_FIELD"),
+    "unsupported op version": (lambda m: _set_opcode(m, CONV_2D, version=99), "OP_VERSION"),
+    "conv stride 0": (_conv_stride_zero, "OP_OPTIONS"),
+    "conv options missing": (_conv_no_options, "OP_OPTIONS"),
+    "conv output shape inconsistent": (_conv_output_shape, "OP_TENSORS"),
+    "conv without inputs": (lambda m: setattr(op_of(m, CONV_2D), "inputs", []), "OP_ARITY"),
+    "tensor read before written": (_swap_first_ops, "GRAPH"),
+}
+
+
+@pytest.fixture(scope="module")
+def asan_lpn_run() -> Path:
+    toolchain.make_firmware("host-asan")
+    return toolchain.BUILD_DIR / "firmware" / "host-asan" / "lpn_run"
+
+
+def run_sanitized(lpn_run: Path, model: Path, inputs: Path) -> subprocess.CompletedProcess[str]:
+    """lpn_run under ASan + UBSan; fails the test on any sanitizer report."""
+    result = subprocess.run([str(lpn_run), str(model), str(inputs), str(inputs.with_suffix(".out"))],
+                            capture_output=True, text=True, errors="replace", timeout=60, check=False,
+                            env={"ASAN_OPTIONS": "detect_leaks=0", "PATH": "/usr/bin:/bin"})
+    assert "Sanitizer" not in result.stderr and "runtime error" not in result.stderr, (model, result.stderr)
+    return result
+
+
+def load_error(data: bytes) -> host.FirmwareError:
+    with pytest.raises(host.FirmwareError) as info:
+        host.HostRuntime(data, source="mutant")
+    return info.value
+
+
+def test_base_model_is_valid() -> None:
+    runner = host.HostRuntime(BASE)
+    assert len(runner.ops()) >= 6
+
+
+@pytest.mark.parametrize("case", list(CASES))
+def test_structured_mutation_gives_documented_status(case: str, asan_lpn_run: Path, tmp_path: Path) -> None:
+    edit, expected = CASES[case]
+    data = mutate(edit)
+    error = load_error(data)
+    assert error.status_name == expected, str(error)
+    assert expected in str(error)
+    if error.offset is not None:
+        assert 0 <= error.offset < len(data)
+    # the same file under ASan + UBSan: same status as exit code, no sanitizer report
+    model = tmp_path / "mutant.tflite"
+    model.write_bytes(data)
+    (tmp_path / "in.bin").write_bytes(b"\0")
+    result = run_sanitized(asan_lpn_run, model, tmp_path / "in.bin")
+    assert result.returncode == host.STATUS[expected], result.stderr
+
+
+def test_lpn_base_model_is_valid() -> None:
+    kinds = {op.kind for op in host.HostRuntime(LPN_BASE).ops()}
+    assert {"LPN_SHIFT_CONV_2D", "LPN_SHIFT_DEPTHWISE_CONV_2D", "LPN_QUANT_NORM",
+            "LPN_SHIFT_FULLY_CONNECTED"} <= kinds
+
+
+@pytest.mark.parametrize("case", list(LPN_CASES))
+def test_lpn_op_mutation_gives_documented_status(case: str, asan_lpn_run: Path, tmp_path: Path) -> None:
+    edit, expected = LPN_CASES[case]
+    data = mutate(edit, LPN_BASE)
+    error = load_error(data)
+    assert error.status_name == expected, str(error)
+    assert error.op_index is not None
+    model = tmp_path / "mutant.tflite"
+    model.write_bytes(data)
+    (tmp_path / "in.bin").write_bytes(b"\0")
+    assert run_sanitized(asan_lpn_run, model, tmp_path / "in.bin").returncode == host.STATUS[expected]
+
+
+def test_errors_point_at_the_faulty_field() -> None:
+    """The reported byte offset holds the bad value itself (index fields and vector elements)."""
+    for case, bad in (("opcode index out of range", 40), ("op input index out of range", 500),
+                      ("graph output index out of range", 999), ("buffer index out of range", 77)):
+        data = mutate(CASES[case][0])
+        error = load_error(data)
+        assert error.offset is not None
+        assert int(np.frombuffer(data, INT32_LITTLE, count=1, offset=error.offset)[0]) == bad, case
+    error = load_error(mutate(CASES["opcode index out of range"][0]))
+    assert error.op_index == 1
+    error = load_error(mutate(CASES["unknown builtin"][0]))
+    assert error.detail == 99 and error.op_index == 0
+    assert "= SQUARED_DIFFERENCE" in str(error)  # builtin 99, named
+    error = load_error(mutate(CASES["unknown custom op"][0]))
+    assert error.op_name == "LPN_NOT_AN_OP" and "LPN_NOT_AN_OP" in str(error)
+    error = load_error(mutate(CASES["float32 tensor"][0]))
+    assert error.tensor_index == schema.ModelT.InitFromPackedBuf(BASE, 0).subgraphs[0].inputs[0]
+
+
+@pytest.mark.parametrize(("cut", "expected"), [(0, "MODEL_SIZE"), (7, "MODEL_SIZE"), (12, None), (100, None),
+                                                (len(BASE) // 2, None), (len(BASE) - 1, None)])
+def test_truncated_model_is_refused(cut: int, expected: str | None) -> None:
+    error = load_error(BASE[:cut])
+    if expected is not None:
+        assert error.status_name == expected
+    assert error.status_name in {"MODEL_SIZE", "OFFSET", "VTABLE", "FIELD", "VECTOR", "STRING", "ALIGNMENT",
+                                 "MISSING_FIELD", "EXTERNAL_BUFFER", "BUFFER_SIZE"}, str(error)
+
+
+def test_identifier_and_root_offset() -> None:
+    assert load_error(BASE[:4] + b"XXXX" + BASE[8:]).status_name == "IDENTIFIER"
+    assert load_error(np.uint32(len(BASE) + 8).tobytes() + BASE[4:]).status_name == "OFFSET"
+    # vtable offset of the root table pointing before the file start
+    root = int(np.frombuffer(BASE, "<u4", count=1)[0])
+    broken = bytearray(BASE)
+    broken[root : root + 4] = np.int32(root + 1000).tobytes()
+    assert load_error(bytes(broken)).status_name == "VTABLE"
+
+
+@pytest.mark.parametrize("flavor", ["builtin", "lpn"])
+def test_random_corruption_never_crashes_under_asan(flavor: str, asan_lpn_run: Path, tmp_path: Path) -> None:
+    """100 corrupted files (bit flips, random words, truncations) through the sanitized runner."""
+    base = BASE if flavor == "builtin" else LPN_BASE
+    rng = np.random.default_rng(99)
+    sample = host.HostRuntime(base).inputs[0]
+    (tmp_path / "in.bin").write_bytes(bytes(sample.nbytes))
+    statuses: dict[int, int] = {}
+    for trial in range(100):
+        data = bytearray(base)
+        if trial % 3 == 0:
+            for _ in range(int(rng.integers(1, 4))):
+                pos = int(rng.integers(0, len(data)))
+                data[pos] ^= 1 << int(rng.integers(0, 8))
+        elif trial % 3 == 1:
+            pos = int(rng.integers(0, len(data) - 4)) & ~3
+            data[pos : pos + 4] = rng.integers(0, 256, 4, dtype=np.uint8).tobytes()
+        else:
+            data = data[: int(rng.integers(0, len(data)))]
+        model = tmp_path / "fuzz.tflite"
+        model.write_bytes(bytes(data))
+        result = run_sanitized(asan_lpn_run, model, tmp_path / "in.bin")
+        # 0: the flip hit unused bytes or weights; 1..34: a runtime status; 102: the input size changed
+        assert 0 <= result.returncode < len(host.STATUS_NAMES) or result.returncode == 102, (trial, result)
+        statuses[result.returncode] = statuses.get(result.returncode, 0) + 1
+    assert len(statuses) >= 5, statuses  # the corruption reached many different checks
+
+
+def test_corrupted_custom_options_never_crash_under_asan(asan_lpn_run: Path, tmp_path: Path) -> None:
+    """The flexbuffer reader on 60 corrupted option blobs: OP_OPTIONS (or a clean accept), no report."""
+    rng = np.random.default_rng(5)
+    (tmp_path / "in.bin").write_bytes(bytes(host.HostRuntime(LPN_BASE).inputs[0].nbytes))
+    refused = 0
+    for trial in range(60):
+        def corrupt(model: schema.ModelT, trial: int = trial) -> None:
+            op = custom_op(model, SC)
+            blob = bytearray(bytes(op.customOptions))
+            cut = int(rng.integers(1, len(blob)))
+            if trial % 4 == 1:
+                blob = blob[cut:]
+            elif trial % 4 == 3:
+                blob = blob[:cut]
+            for _ in range(int(rng.integers(1, 4))):
+                if blob:
+                    blob[int(rng.integers(0, len(blob)))] = int(rng.integers(0, 256))
+            op.customOptions = list(blob) or None
+
+        model = tmp_path / "options.tflite"
+        model.write_bytes(mutate(corrupt, LPN_BASE))
+        code = run_sanitized(asan_lpn_run, model, tmp_path / "in.bin").returncode
+        assert code in (0, *(host.STATUS[k] for k in ("OP_OPTIONS", "OP_TENSORS", "OP_ARITY"))), code
+        refused += code != 0
+    assert refused > 40
+
+
+def test_status_table_mirrors_the_header() -> None:
+    header = (toolchain.FIRMWARE_DIR / "include" / "lpn" / "runtime.h").read_text()
+    found = re.findall(r"LPN_RT_(OK|ERR_\w+) = (\d+),", header)
+    names = [(name.removeprefix("ERR_"), int(value)) for name, value in found]
+    assert names == [(name, code) for code, name in enumerate(host.STATUS_NAMES)]
