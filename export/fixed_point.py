@@ -126,6 +126,25 @@ def multiply_by_quantized_multiplier(
     return rounding_divide_by_pot(saturating_rounding_doubling_high_mul(shifted, multiplier), right)
 
 
+def multiply_by_quantized_multiplier_single(
+    x: np.ndarray, multiplier: np.ndarray | int, shift: np.ndarray | int, what: str = "requantize"
+) -> np.ndarray:
+    """Single-rounding ``MultiplyByQuantizedMultiplier``: ``sat32((x·q + 2^(30−shift)) >> (31−shift))``.
+
+    The FULLY_CONNECTED requantization (LiteRT 2.3's reference kernel rounds this way; TFLite Micro
+    rounds twice, see docs/integer-spec.md). ``shift`` in ``[−31, 30]``; ties round towards +∞.
+
+    Returns:
+        int64 array holding int32 results.
+    """
+    x = check_int32(x, what)
+    total = 31 - _as_int64(shift)
+    if np.any(total < 1) or np.any(total > 62):
+        raise ValueError(f"{what}: multiplier shift out of [-31, 30]")
+    product = x * _as_int64(multiplier)  # |x| < 2^31, 0 <= q < 2^31: exact in int64
+    return np.clip((product + (np.int64(1) << (total - 1))) >> total, INT32_MIN, INT32_MAX)
+
+
 def rounding_shift_right(x: np.ndarray, shift: np.ndarray | int) -> np.ndarray:
     """LPN rounding shift: ``(x + 2^(shift−1)) >> shift`` (arithmetic), ``x`` unchanged for ``shift = 0``.
 

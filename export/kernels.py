@@ -141,8 +141,10 @@ def depthwise_conv_2d(x, zp_in, filt, bias, win: Window, depth_multiplier: int, 
 
 
 def fully_connected(x, zp_in, filt, bias, rq: Requant) -> np.ndarray:
-    """FULLY_CONNECTED int8 (per-tensor or per-channel weights)."""
-    return _requantize_tflite(fully_connected_accumulate(x, zp_in, filt, bias), rq, "FULLY_CONNECTED")
+    """FULLY_CONNECTED int8 (per-tensor or per-channel weights); requantization rounds ONCE."""
+    acc = fully_connected_accumulate(x, zp_in, filt, bias)
+    scaled = fp.multiply_by_quantized_multiplier_single(acc, rq.multiplier, rq.shift, "FULLY_CONNECTED")
+    return clamp_to(scaled + rq.output_zero_point, rq.act_min, rq.act_max, np.int8)
 
 
 @dataclass(frozen=True)

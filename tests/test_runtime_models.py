@@ -282,3 +282,27 @@ def test_sanitized_runtime_matches_host_build(models: dict[str, bytes], tmp_path
 
 def _as_list(y: np.ndarray | list[np.ndarray]) -> list[np.ndarray]:
     return y if isinstance(y, list) else [y]
+
+
+def test_mean_with_equal_input_and_output_quantization_matches_reference() -> None:
+    """MEAN whose input and output share scale and zero point uses the folded form too (as LiteRT 2.3 and
+    TFLite Micro): host runtime == reference, on inputs where a plain rounded average would differ."""
+    from lpn_tf.export import tflite_writer
+    from lpn_tf.export.builder import GraphBuilder
+    from lpn_tf.export.reference import ReferenceExecutor
+
+    rng = np.random.default_rng(3)
+    b = GraphBuilder()
+    x = b.input("x", (1, 5, 7, 6), 0.05, 3)
+    b.output(b.mean_hw(x, 0.05, 3))
+    graph = b.graph
+    runner = host.HostRuntime(tflite_writer.to_tflite_bytes(graph, flavor="builtin"))
+    executor = ReferenceExecutor(graph)
+    plain_differs = 0
+    for _ in range(50):
+        sample = rng.integers(-128, 128, (1, 5, 7, 6)).astype(np.int8)
+        want = executor.run(sample)[0]
+        np.testing.assert_array_equal(runner.run(sample), want)
+        plain = np.round((sample.astype(np.float64) - 3).mean(axis=(1, 2), keepdims=True)) + 3
+        plain_differs += int(np.sum(plain != want))
+    assert plain_differs > 0  # the case distinguishes the two forms

@@ -60,7 +60,9 @@ static inline int32_t lpn_multiply_by_quantized_multiplier_single_round(int32_t 
     const int32_t total_shift = 31 - shift;
     const int64_t round = (int64_t)1 << (total_shift - 1);
     /* Arithmetic shift of a negative int64: see lpn_rounding_divide_by_pot. */
-    return (int32_t)(((int64_t)x * (int64_t)multiplier + round) >> total_shift);
+    const int64_t result = ((int64_t)x * (int64_t)multiplier + round) >> total_shift;
+    /* Saturate (TFLite only DCHECKs the range; lpn defines it, docs/integer-spec.md). */
+    return result > INT32_MAX ? INT32_MAX : (result < INT32_MIN ? INT32_MIN : (int32_t)result);
 }
 
 /* TFLite's MultiplyByQuantizedMultiplierSmallerThanOneExp: shift <= 0. */

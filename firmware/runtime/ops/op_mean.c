@@ -42,15 +42,10 @@ static lpn_rt_status_t prepare(lpn_runtime_t *rt, lpn_op_t *op) {
         d = &local;
     }
     const uint32_t sx = lpn_tensor_scale(rt, x, 0u), sy = lpn_tensor_scale(rt, y, 0u);
-    /* The form LiteRT 2.3's reference MEAN (BUILTIN_REF) computes, measured bit for bit in
-     * tests/test_runtime_models.py: same quantization -> plain average; otherwise QuantizedMeanOrSum
-     * (1/count folded into the multiplier), for keep_dims true and false alike. Older TFLite sources
-     * special-case keep_dims 4-D axis {1, 2} (LPN_MEAN_RESCALE_DIVIDE); LiteRT 2.3 does not. */
-    if (sx == sy && x->zero_point == y->zero_point) {
-        d->params.form = LPN_MEAN_SAME_QUANT;
-    } else {
-        d->params.form = LPN_MEAN_FOLDED;
-    }
+    /* LiteRT 2.3's reference MEAN and TFLite Micro both compute QuantizedMeanOrSum (1/count folded into
+     * the multiplier) for every int8 MEAN, equal input/output quantization and keep_dims included
+     * (golden cases in tests/test_kernels_golden.py; docs/integer-spec.md). */
+    d->params.form = LPN_MEAN_FOLDED;
     d->params.input_offset = -x->zero_point;
     d->params.output_offset = y->zero_point;
     if (lpn_op_multiplier(rt, op, sx, LPN_FLOAT_ONE_BITS, sy, 0, &d->params.multiplier, &d->params.shift)) {
