@@ -1,0 +1,226 @@
+"""Accuracy of the QAT schemes against float and tfmot, and the cost of an lpn QAT training step.
+
+For MNIST-1D (4000/1000) and sklearn digits (80/20, seed 0): train a float CNN, then fine-tune from
+it for at most 15 epochs: tfmot int8 QAT, lpn int8, lpn shift weights (8-bit activations), lpn shift
+weights + activations (λ schedule of the paper), evaluated at λ = 0. Prints one table (top-1 %, bits)
+and the training-step time ratio lpn-QAT / tfmot-QAT for the same network.
+
+Usage: ``python bench/accuracy.py [--quick] [--datasets mnist1d digits] [--seed 0]``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import time
+from collections.abc import Callable
+from typing import Any
+
+import numpy as np
+
+import lpn_tf
+from lpn_tf import data
+from lpn_tf._keras import keras, tf
+from lpn_tf.schedule import PAPER_SCHEDULE
+
+K = keras.layers
+FT_LR = 2e-3  # fine-tuning learning rate (Adam, cosine decay to 0)
+FT_BATCH = 32
+
+
+def conv_block(x: Any, filters: int, kernel: Any, strides: Any) -> Any:
+    x = K.Conv2D(filters, kernel, strides=strides, padding="same", use_bias=False)(x)
+    x = K.BatchNormalization()(x)
+    return K.ReLU()(x)
+
+
+def mnist1d_cnn() -> keras.Model:
+    """Input (40, 1) → 4 Conv+BN+ReLU blocks → Flatten → Dense(10) logits.
+
+    The 1-D convolutions are Conv2D with (k, 1) kernels on a (40, 1, 1) view, because tfmot's default
+    scheme (the baseline) does not support Conv1D.
+    """
+    inp = keras.Input((40, 1), name="signal")
+    x = K.Reshape((40, 1, 1))(inp)
+    x = conv_block(x, 32, (5, 1), 1)
+    x = conv_block(x, 32, (3, 1), (2, 1))
+    x = conv_block(x, 64, (3, 1), (2, 1))
+    x = conv_block(x, 64, (3, 1), 1)
+    x = K.Flatten()(x)
+    return keras.Model(inp, K.Dense(10, name="logits")(x), name="mnist1d_cnn")
+
+
+def digits_cnn() -> keras.Model:
+    """Input (8, 8, 1) → 3 Conv2D+BN+ReLU blocks → GlobalAveragePooling → Dense(10) logits."""
+    inp = keras.Input((8, 8, 1), name="image")
+    x = conv_block(inp, 16, 3, 1)
+    x = conv_block(x, 32, 3, 2)
+    x = conv_block(x, 32, 3, 1)
+    x = K.GlobalAveragePooling2D()(x)
+    return keras.Model(inp, K.Dense(10, name="logits")(x), name="digits_cnn")
+
+
+# the same schemes with the first and last layer following the scheme too (shift weights; for shift-wa
+# the logits are shift-quantized as well); only the model input stays int8
+ALL_LAYERS = {
+    name: lpn_tf.Scheme.get(name, first_layer="scheme", last_layer="scheme") for name in ("shift", "shift-wa")
+}
+
+DATASETS: dict[str, tuple[Callable[[], Any], Callable[[], keras.Model]]] = {
+    "mnist1d": (data.mnist1d, mnist1d_cnn),
+    "digits": (data.digits, digits_cnn),
+}
+
+
+def compile_model(model: keras.Model, lr: float) -> keras.Model:
+    model.compile(
+        optimizer=keras.optimizers.Adam(lr),
+        loss=keras.losses.SparseCategoricalCrossentropy(from_logits=True),
+        metrics=["accuracy"],
+    )
+    return model
+
+
+def top1(model: keras.Model, x: np.ndarray, y: np.ndarray) -> float:
+    logits = model.predict(x, batch_size=512, verbose=0)
+    return 100.0 * float(np.mean(np.argmax(logits, axis=-1) == y))
+
+
+def train_float(name: str, split: Any, epochs: int, seed: int) -> keras.Model:
+    x, y, _, _ = split
+    keras.utils.set_random_seed(seed)
+    model = compile_model(DATASETS[name][1](), 3e-3)
+    decay = keras.callbacks.LearningRateScheduler(lambda e: 3e-3 * 0.5 * (1 + np.cos(np.pi * e / epochs)))
+    model.fit(x, y, batch_size=64, epochs=epochs, verbose=0, callbacks=[decay], shuffle=True)
+    return model
+
+
+def fine_tune(
+    model: keras.Model,
+    split: Any,
+    epochs: int,
+    lam: bool,
+    seed: int,
+    lr: float = FT_LR,
+    batch: int = FT_BATCH,
+) -> keras.Model:
+    """Fine-tune from the float weights: Adam, cosine-decayed learning rate, λ schedule if ``lam``."""
+    x, y, _, _ = split
+    keras.utils.set_random_seed(seed)
+    compile_model(model, lr)
+    decay = keras.callbacks.LearningRateScheduler(lambda e: lr * 0.5 * (1 + np.cos(np.pi * e / epochs)))
+    callbacks: list[Any] = [decay]
+    if lam:
+        callbacks.append(lpn_tf.LambdaSchedule(PAPER_SCHEDULE[:epochs]))
+    model.fit(x, y, batch_size=batch, epochs=epochs, verbose=0, callbacks=callbacks, shuffle=True)
+    if lam:
+        lpn_tf.finalize(model)
+    return model
+
+
+def tfmot_qat(float_model: keras.Model) -> keras.Model:
+    import tensorflow_model_optimization as tfmot
+
+    clone = keras.models.clone_model(float_model)
+    clone.set_weights(float_model.get_weights())
+    return tfmot.quantization.keras.quantize_model(clone)
+
+
+def step_times(
+    models: list[keras.Model], x: np.ndarray, y: np.ndarray, batch: int, steps: int
+) -> list[float]:
+    """Median seconds per training step of each model (compiled train functions, after warm-up).
+
+    The models' steps are interleaved (one step of each in turn), so load from other processes on a
+    shared machine affects all of them alike and cancels in their ratios.
+    """
+    ds = tf.data.Dataset.from_tensor_slices((x, y)).repeat().batch(batch).prefetch(4)
+    fns, its = [], []
+    for model in models:
+        compile_model(model, 1e-4)
+        fns.append(model.make_train_function())
+        its.append(iter(ds))
+    for fn, it in zip(fns, its, strict=True):
+        for _ in range(5):
+            fn(it)
+    times: list[list[float]] = [[] for _ in models]
+    for _ in range(steps):
+        for k, (fn, it) in enumerate(zip(fns, its, strict=True)):
+            t0 = time.perf_counter()
+            float(fn(it)["loss"])
+            times[k].append(time.perf_counter() - t0)
+    return [float(np.median(t)) for t in times]
+
+
+def run(names: list[str], quick: bool, seed: int) -> None:
+    float_epochs, qat_epochs = (15, 3) if quick else (60, 15)
+    rows: list[tuple[str, str, str, float]] = []
+    ratios: list[tuple[str, str, float]] = []
+    for name in names:
+        split = DATASETS[name][0]()
+        _, _, x_te, y_te = split
+        t0 = time.time()
+        fmodel = train_float(name, split, float_epochs, seed)
+        rows.append((name, "float CNN", "32/32", top1(fmodel, x_te, y_te)))
+        print(f"[{name}] float trained in {time.time() - t0:.0f} s", flush=True)
+
+        tq = tfmot_qat(fmodel)
+        fine_tune(tq, split, qat_epochs, lam=False, seed=seed)
+        rows.append((name, "tfmot int8 QAT", "8/8", top1(tq, x_te, y_te)))
+
+        variants = [
+            ("lpn int8", "int8", "8/8"),
+            ("shift weights-only (first/last int8)", "shift", "3/8"),
+            ("shift weights+activations (first/last int8)", "shift-wa", "3/3"),
+            ("shift weights-only (all layers)", ALL_LAYERS["shift"], "3/8"),
+            ("shift weights+activations (all layers)", ALL_LAYERS["shift-wa"], "3/3"),
+        ]
+        for label, scheme, bits in variants:
+            qm = lpn_tf.quantize_model(fmodel, scheme)
+            fine_tune(qm, split, qat_epochs, lam=lpn_tf.Scheme.get(scheme).name != "int8", seed=seed)
+            rows.append((name, label, bits, top1(qm, x_te, y_te)))
+            print(f"[{name}] {label}: {rows[-1][3]:.2f}", flush=True)
+
+        x_tr, y_tr = split[0], split[1]
+        steps = 20 if quick else 100
+        timed = [tfmot_qat(fmodel)] + [lpn_tf.quantize_model(fmodel, s) for s in ("int8", "shift-wa")]
+        t_tfmot, *t_lpn = step_times(timed, x_tr, y_tr, 64, steps)
+        for scheme, t in zip(("int8", "shift-wa"), t_lpn, strict=True):
+            ratios.append((name, scheme, t / t_tfmot))
+
+    print()
+    print(f"{'data set':<9} {'model':<46} {'bits W/A':>8} {'top-1 %':>8} {'Δ float':>8}")
+    float_acc = {n: a for n, label, _, a in rows if label == "float CNN"}
+    for name, label, bits, acc in rows:
+        print(f"{name:<9} {label:<46} {bits:>8} {acc:8.2f} {acc - float_acc[name]:+8.2f}")
+    print()
+    print(
+        "training-step time ratio lpn-QAT / tfmot-QAT "
+        "(same network, batch 64, median of interleaved steps; target ≤ 1.5)"
+    )
+    for name, scheme, ratio in ratios:
+        print(f"  {name:<9} lpn {scheme:<9} / tfmot int8: {ratio:.2f}×")
+    print()
+    for scheme in ("int8", "shift", "shift-wa"):
+        print(f"scheme {lpn_tf.Scheme.get(scheme).describe()}")
+    print("bits W/A: the scheme's weights/activations; the model input is always 8-bit, and with")
+    print(
+        "'first/last int8' the first and last layer's weights and the logits are 8-bit too; with 'all layers'"
+    )
+    print("they follow the scheme (shift weights everywhere; shift-wa also shift-quantizes the logits)")
+    print(
+        f"epochs: float {float_epochs}, QAT fine-tuning {qat_epochs} "
+        f"(Adam {FT_LR:g} cosine, batch {FT_BATCH}; λ schedule: {'the paper' if not quick else 'its prefix'})"
+    )
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--quick", action="store_true", help="few epochs: a smoke test of the pipeline")
+    parser.add_argument("--datasets", nargs="+", default=list(DATASETS), choices=list(DATASETS))
+    parser.add_argument("--seed", type=int, default=0)
+    args = parser.parse_args()
+    run(args.datasets, args.quick, args.seed)
+
+
+if __name__ == "__main__":
+    main()
