@@ -27,6 +27,8 @@ _LAZY: dict[str, str] = {
     # export and runtimes
     "export": "lpn_tf.export",
     "runtime": "lpn_tf.runtime",
+    "ace": "lpn_tf.ace",  # the subpackage is callable: lpn_tf.ace(model, version=2)
+    "calibrate": "lpn_tf.ace.fit",
 }
 
 __all__ = ["__version__", *_LAZY]

@@ -1,0 +1,125 @@
+"""Counting lpn QAT models (:mod:`lpn_tf.layers`, built by :func:`lpn_tf.quantize_model`).
+
+An lpn QAT model simulates its integer graph: each integer tensor is the output of one
+``QuantizeTensor`` (whose quantizer's ``precision`` is the tensor's bit width); ``QConv2D`` & co. carry
+their weight quantizers; BatchNormalization stays a float Keras layer that the exporter folds into the
+preceding conv/dense, and a ReLU/ReLU6 ending a block becomes its output clamp. So the model is priced
+as its deployment:
+
+- weighted layers: ``b_w`` = the kernel quantizer's precision (shift quantizers: ``1 + exponent_bits``,
+  arith ``shift``), ``b_a`` = the precision of the QuantizeTensor feeding the layer, a 32-bit
+  accumulator, one requantization per output with a 32-bit multiplier (int weights, builtin TFLite ops)
+  or a ``mantissa_bits``-bit one (shift weights, LPN ops with double quantization);
+- a BN not folded into a conv/dense is a QuantNorm (``mantissa_bits`` multiplier); Add, pools,
+  softmax are their int8 TFLite ops;
+- ``QuantizeTensor`` layers cost nothing themselves (their requantization is counted at the producer).
+
+``mantissa_bits`` (default 16) must match the exporter's choice; pass ``mantissa_bits=`` to ``ace``.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from lpn_tf.ace import keras_adapter
+from lpn_tf.ace.keras_adapter import count_keras, is_keras_model
+from lpn_tf.ace.ops import Numerics, OpCount
+from lpn_tf.ace.registry import LAYER_COUNTERS, LayerInfo, ModelAdapter, register_model
+
+WEIGHTED = ("QConv1D", "QConv2D", "QDense", "QDepthwiseConv2D", "QSeparableConv2D")
+QUANTIZE_TENSOR = "QuantizeTensor"
+ACCUMULATOR_BITS = 32
+BUILTIN_SCALE_BITS = 32
+DEFAULT_MANTISSA_BITS = 16
+
+
+def is_lpn_model(obj: Any) -> bool:
+    """True for tf_keras models containing lpn QAT layers."""
+    return is_keras_model(obj) and any(
+        type(layer).__name__ in (*WEIGHTED, QUANTIZE_TENSOR) for layer in obj.layers
+    )
+
+
+def _producer(layer: Any) -> Any | None:
+    nodes = getattr(layer, "_inbound_nodes", [])
+    if not nodes:
+        return None
+    inbound = nodes[0].inbound_layers
+    if isinstance(inbound, list | tuple):
+        return inbound[0] if inbound else None
+    return inbound
+
+
+def input_bits(layer: Any, default: int = 8) -> int:
+    """Bit width of the integer tensor a layer reads: the precision of the nearest QuantizeTensor
+    upstream (through layers that keep their input's quantization: Flatten, MaxPool, fused BN...)."""
+    current = _producer(layer)
+    for _ in range(64):
+        if current is None:
+            return default
+        if type(current).__name__ == QUANTIZE_TENSOR:
+            return int(current.quantizer.precision)
+        current = _producer(current)
+    return default
+
+
+def _weight_numerics(quantizer: Any, bits_activation: int, mantissa_bits: int) -> Numerics:
+    if quantizer is None:
+        return Numerics.floating(32)
+    if type(quantizer).__name__ == "Shift":
+        return Numerics.integer(
+            int(quantizer.precision), bits_activation, ACCUMULATOR_BITS, mantissa_bits, "shift"
+        )
+    return Numerics.integer(int(quantizer.precision), bits_activation, ACCUMULATOR_BITS, BUILTIN_SCALE_BITS)
+
+
+def count_lpn(model: Any, *, mantissa_bits: int = DEFAULT_MANTISSA_BITS, **options: Any) -> list[OpCount]:
+    """The op rows of an lpn QAT model (see the module docstring).
+
+    Args:
+        model: a model from :func:`lpn_tf.quantize_model` (or built from lpn layers).
+        mantissa_bits: width of the requantization multipliers of LPN ops (shift layers, QuantNorm).
+        options: passed to :func:`lpn_tf.ace.keras_adapter.count_keras`.
+    """
+
+    def numerics(layer: Any) -> Numerics:
+        cls = type(layer).__name__
+        bits = input_bits(layer)
+        if cls in WEIGHTED:
+            quantizers = layer.kernel_quantizers()
+            main = (
+                quantizers.get("pointwise_kernel")
+                or quantizers.get("kernel")
+                or quantizers.get("depthwise_kernel")
+            )
+            return _weight_numerics(main, bits, mantissa_bits)
+        if cls == "BatchNormalization":
+            return Numerics.integer(8, bits, ACCUMULATOR_BITS, mantissa_bits)
+        return Numerics.integer(8, bits, ACCUMULATOR_BITS, BUILTIN_SCALE_BITS)
+
+    return count_keras(model, numerics=numerics, mantissa_bits=mantissa_bits, **options)
+
+
+def count_qseparable(info: LayerInfo) -> list[OpCount]:
+    """QSeparableConv2D: the depthwise half with its own quantizer (DHQ: different widths/families)."""
+    dw_q = info.layer.kernel_quantizers().get("depthwise_kernel")
+    mantissa = int(info.options.get("mantissa_bits", DEFAULT_MANTISSA_BITS))
+    dw_num = _weight_numerics(dw_q, info.numerics.bits_activation, mantissa)
+    return keras_adapter.count_separable(info, depthwise_numerics=dw_num)
+
+
+def _free(info: LayerInfo) -> list[OpCount]:
+    return []
+
+
+LAYER_COUNTERS.update(
+    {
+        "QConv1D": keras_adapter.count_conv,
+        "QConv2D": keras_adapter.count_conv,
+        "QDense": keras_adapter.count_dense,
+        "QDepthwiseConv2D": keras_adapter.count_depthwise,
+        "QSeparableConv2D": count_qseparable,
+        QUANTIZE_TENSOR: _free,
+    }
+)
+LPN_ADAPTER = register_model(ModelAdapter("lpn-keras", is_lpn_model, count_lpn), first=True)
