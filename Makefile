@@ -62,11 +62,19 @@ bench: setup
 export: setup
 	$(BIN)/lpn export $(if $(MODEL),$(MODEL),build/demo/model.keras) -o build/export/model.tflite
 
+# Host library + CLI runner, the sanitized build, the QEMU plugin, and the Cortex-M runner objects
+# (reference and optimized kernels) for every emulated core.
 firmware: setup
-	for t in m4 m7 m33; do $(MAKE) -C firmware selftest TARGET=$$t || exit 1; done
+	$(MAKE) -s -C firmware host host-asan insn-count-plugin
+	for t in m4 m7 m33; do \
+	  for k in ref cortex-m; do $(MAKE) -s -C firmware runner TARGET=$$t LPN_KERNELS=$$k || exit 1; done; \
+	done
 
+# Run a model on emulated Cortex-M4 with per-op instruction counts: make qemu MODEL=model.tflite
+QEMU_MODEL ?= $(if $(MODEL),$(MODEL),build/demo/model_lpn.tflite)
 qemu: setup
-	$(MAKE) -C firmware run-selftest TARGET=m4
+	@test -f $(QEMU_MODEL) || { echo "no model at $(QEMU_MODEL): run 'make demo' or pass MODEL=file.tflite"; exit 2; }
+	$(BIN)/lpn profile $(QEMU_MODEL) --target m4 --kernels cortex-m
 
 lint: setup
 	$(BIN)/ruff check .

@@ -21,6 +21,17 @@ def _demo(args: argparse.Namespace) -> int:
     return demo.main(out_dir=args.out)
 
 
+def _inspect(args: argparse.Namespace) -> int:
+    from lpn_tf.export.summary import inspect_tflite
+
+    try:
+        print(inspect_tflite(args.model))
+    except (OSError, ValueError) as exc:  # TFLiteFormatError and GraphError are ValueErrors
+        print(f"lpn inspect: {exc}", file=sys.stderr)
+        return 1
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="lpn", description="Low-precision networks from Keras to Cortex-M.")
     parser.add_argument("--version", action="version", version=f"lpn {__version__}")
@@ -28,6 +39,17 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("doctor", help="versions, capabilities, and how to fix what is missing")
     p.set_defaults(func=_doctor)
+
+    p = sub.add_parser("inspect", help="ops, tensors, bit widths and sizes of a .tflite")
+    p.add_argument("model", help=".tflite file")
+    p.set_defaults(func=_inspect)
+
+    from lpn_tf import profile
+    from lpn_tf.ace.cli import add_ace_parser, add_calibrate_parser
+
+    profile.add_parser(sub)
+    add_ace_parser(sub)
+    add_calibrate_parser(sub)
 
     p = sub.add_parser("demo", help="the end-to-end demo (the stages built so far)")
     p.add_argument("--out", default="build/demo", help="output folder (default: build/demo)")

@@ -5,6 +5,8 @@ from __future__ import annotations
 import subprocess
 import sys
 
+import pytest
+
 import lpn_tf
 from lpn_tf import cli, doctor
 
@@ -53,3 +55,40 @@ def test_ruff_clean() -> None:
     out = subprocess.run([sys.executable, "-m", "ruff", "check", "."],
                          capture_output=True, text=True, cwd=lpn_tf.toolchain.REPO_ROOT)
     assert out.returncode == 0, out.stdout + out.stderr
+
+
+def _small_model(path) -> None:
+    import numpy as np
+    from lpn_tf.export.random_graphs import LayerSpec, random_graph
+    from lpn_tf.export.tflite_writer import write_tflite
+
+    layers = [LayerSpec("conv", 3, 1, "SAME", 5)]
+    graph = random_graph(np.random.default_rng(0), (6, 6), 3, layers, 4, "mean_dense")
+    write_tflite(graph, path, "builtin")
+
+
+def test_inspect_prints_ops_and_names_a_bad_file(tmp_path, capsys) -> None:
+    model = tmp_path / "m.tflite"
+    _small_model(model)
+    assert cli.main(["inspect", str(model)]) == 0
+    out = capsys.readouterr().out
+    assert "CONV_2D" in out and "FULLY_CONNECTED" in out and "tensors:" in out
+    bad = tmp_path / "bad.tflite"
+    bad.write_bytes(model.read_bytes()[:100])
+    assert cli.main(["inspect", str(bad)]) == 1
+    assert "lpn inspect:" in capsys.readouterr().err
+
+
+@pytest.mark.qemu
+def test_profile_counts_instructions_and_writes_measurements(tmp_path, capsys, cortex_m_toolchain) -> None:
+    from lpn_tf.ace import measurements
+
+    model = tmp_path / "m.tflite"
+    _small_model(model)
+    rows = tmp_path / "rows.csv"
+    assert cli.main(["profile", str(model), "--target", "m4", "-o", str(rows)]) == 0
+    out = capsys.readouterr().out
+    assert "CONV_2D" in out and "total" in out
+    loaded = measurements.load(rows)
+    assert {m.op.kind for m in loaded} >= {"conv2d"}
+    assert all(m.measured["instructions"] > 0 for m in loaded)
