@@ -18,7 +18,7 @@ def _doctor(args: argparse.Namespace) -> int:
 def _demo(args: argparse.Namespace) -> int:
     from lpn_tf import demo
 
-    return demo.main(out_dir=args.out)
+    return demo.main(out_dir=args.out, quick=args.quick)
 
 
 def _inspect(args: argparse.Namespace) -> int:
@@ -53,6 +53,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("demo", help="the end-to-end demo (the stages built so far)")
     p.add_argument("--out", default="build/demo", help="output folder (default: build/demo)")
+    p.add_argument("--quick", action="store_true", help="few epochs: a smoke test of the pipeline")
     p.set_defaults(func=_demo)
     return parser
 
