@@ -111,7 +111,9 @@ def test_lpn_quantizer_inside_tfmot_quantize_config() -> None:
     ref_q.calibrate(kernel)  # the tfmot path computes α_c live from the same kernel
     quantized = ref_q(tf.constant(kernel)).numpy()
     assert len(np.unique(np.abs(quantized / ref_q._state["alpha"].numpy()))) <= 4  # ±{1, ½, ¼, ⅛}·α_c
-    x_in = model.get_layer("quantize_layer")(x, training=False).numpy()
+    # tfmot's input QuantizeLayer: found by class, since Keras numbers auto-generated names per session
+    quantize_layer = next(layer for layer in model.layers if type(layer).__name__ == "QuantizeLayer")
+    x_in = quantize_layer(x, training=False).numpy()
     np.testing.assert_allclose(
         inner(x, training=False).numpy(), x_in @ quantized + bias, rtol=1e-5, atol=1e-5
     )
