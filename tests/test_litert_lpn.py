@@ -13,11 +13,11 @@ from pathlib import Path
 import numpy as np
 import pytest
 from flatbuffers import flexbuffers
+
+import lpn_tf.runtime as runtime
 from lpn_tf.export import GraphBuilder, TFLiteFormatError, lpn_ops, to_tflite_bytes
 from lpn_tf.export.graph import LPN_OPS
 from lpn_tf.export.random_graphs import LayerSpec, random_graph
-
-import lpn_tf.runtime as runtime
 from lpn_tf.runtime import litert
 from lpn_tf.runtime.api import Runner
 

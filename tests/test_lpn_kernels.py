@@ -17,10 +17,10 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from lpn_tf.export import fixed_point as fp
-from lpn_tf.export import kernels, packing
 
 from lpn_tf import toolchain
+from lpn_tf.export import fixed_point as fp
+from lpn_tf.export import kernels, packing
 
 ROOT = Path(__file__).resolve().parents[1]
 MAKEFILE = ROOT / "firmware" / "tests" / "lpn_ops_test.mk"

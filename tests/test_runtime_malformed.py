@@ -18,10 +18,10 @@ import numpy as np
 import pytest
 from ai_edge_litert import schema_py_generated as schema
 from flatbuffers import flexbuffers
-from lpn_tf.export import tflite_writer
-from lpn_tf.export.random_graphs import LayerSpec, random_graph
 
 from lpn_tf import toolchain
+from lpn_tf.export import tflite_writer
+from lpn_tf.export.random_graphs import LayerSpec, random_graph
 from lpn_tf.runtime import host
 
 # TFLite enum values used below
@@ -158,6 +158,7 @@ LPN_CASES: dict[str, tuple[Callable[[schema.ModelT], None], str]] = {
     "options exponent_bits 9": (lambda m: _options(m, SC, exponent_bits=9), "OP_OPTIONS"),
     "options filter_shape rank 3": (lambda m: _options(m, SC, filter_shape=[3, 3, 3]), "OP_OPTIONS"),
     "options stride 0": (lambda m: _options(m, SC, stride_h=0), "OP_OPTIONS"),
+    "options unknown key": (lambda m: _options(m, SC, dilation=2), "OP_OPTIONS"),
     "options not a flexbuffer": (lambda m: setattr(custom_op(m, SC), "customOptions", [7, 1, 2, 3]),
                                  "OP_OPTIONS"),
     "options missing": (lambda m: setattr(custom_op(m, SC), "customOptions", None), "OP_OPTIONS"),
@@ -366,3 +367,12 @@ def test_status_table_mirrors_the_header() -> None:
     found = re.findall(r"LPN_RT_(OK|ERR_\w+) = (\d+),", header)
     names = [(name.removeprefix("ERR_"), int(value)) for name, value in found]
     assert names == [(name, code) for code, name in enumerate(host.STATUS_NAMES)]
+
+
+def test_unknown_option_key_is_named_at_its_byte() -> None:
+    """An LPN op option the spec does not define is refused (not ignored), naming the key at its byte."""
+    data = mutate(LPN_CASES["options unknown key"][0], LPN_BASE)
+    error = load_error(data)
+    assert error.status_name == "OP_OPTIONS" and error.detail == -3
+    assert error.op_name == "dilation"
+    assert data[error.offset:error.offset + 9] == b"dilation\0"

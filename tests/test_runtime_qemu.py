@@ -11,10 +11,10 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from lpn_tf.export import tflite_writer
 from test_runtime_models import converted_models, litert_run, lpn_graph, random_inputs
 
 from lpn_tf import toolchain
+from lpn_tf.export import tflite_writer
 from lpn_tf.runtime import host, qemu
 from lpn_tf.runtime.api import load
 

@@ -52,7 +52,8 @@ class FirmwareError(RuntimeError):
         offset: byte offset in the .tflite at fault, or None.
         op_index, tensor_index: the operator / tensor at fault, or None.
         detail: code-specific number (builtin code, required arena bytes, ...).
-        op_name: custom-op name for ``UNKNOWN_CUSTOM`` (else "").
+        op_name: custom-op name for ``UNKNOWN_CUSTOM``, the unknown option key for ``OP_OPTIONS`` with
+            detail −3 (else "").
     """
 
     def __init__(self, message: str, status: int, offset: int | None = None, op_index: int | None = None,

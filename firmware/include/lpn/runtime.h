@@ -88,7 +88,8 @@ typedef struct lpn_error {
     int32_t op_index;                /* operator at fault, or -1 */
     int32_t tensor_index;            /* tensor at fault, or -1 */
     int64_t detail;                  /* code-specific: builtin code, op version, required arena bytes */
-    char name[LPN_ERROR_NAME_BYTES]; /* custom op name for LPN_RT_ERR_UNKNOWN_CUSTOM, else "" */
+    char name[LPN_ERROR_NAME_BYTES]; /* custom op name for LPN_RT_ERR_UNKNOWN_CUSTOM, the unknown option
+                                        key for LPN_RT_ERR_OP_OPTIONS with detail -3, else "" */
 } lpn_error_t;
 
 /* A tensor as the caller sees it. Scales are float32 bit patterns (the runtime never uses floats). */

@@ -1,66 +1,28 @@
 /* Shared by the LPN custom-op adapters: see op_lpn_common.h. */
 #include "op_lpn_common.h"
 
-#include "../flexbuffer.h"
+/* The options' stride limit is the window limit of lpn_window (C99 compile-time check). */
+typedef char lpn_stride_limit_is_the_window_limit[LPN_CUSTOM_MAX_STRIDE == LPN_MAX_WINDOW ? 1 : -1];
 
 static int32_t index_of(const lpn_runtime_t *rt, const lpn_op_t *op) { return (int32_t)(op - rt->ops); }
 
-static lpn_rt_status_t options_error(lpn_runtime_t *rt, const lpn_op_t *op, uint32_t at, int64_t detail) {
-    return lpn_fail(rt, LPN_RT_ERR_OP_OPTIONS, op->custom_pos + at, index_of(rt, op), -1, detail);
-}
-
-/* One required integer option within [lo, hi]. */
-static lpn_rt_status_t int_option(lpn_runtime_t *rt, const lpn_op_t *op, lpn_flex_map_t *map, const char *key,
-                                  int64_t lo, int64_t hi, int32_t *out) {
-    int64_t v = 0;
-    const lpn_flex_result r = lpn_flex_int(map, key, &v);
-    if (r != LPN_FLEX_OK || v < lo || v > hi) {
-        return options_error(rt, op, r == LPN_FLEX_BAD ? map->bad_at : 0u, r == LPN_FLEX_OK ? v : -(int64_t)r);
-    }
-    *out = (int32_t)v;
-    return LPN_RT_OK;
-}
-
-lpn_rt_status_t lpn_custom_options(lpn_runtime_t *rt, const lpn_op_t *op, uint32_t groups, uint32_t filter_rank,
-                                   lpn_custom_options_t *o) {
-    lpn_flex_map_t map;
-    int32_t version;
-    const lpn_custom_options_t none = {0, 0, 0, 0, 0, 0, 0, 0, {0, 0, 0, 0}, 0u};
-    *o = none;
-    if (op->custom_bytes == 0u || lpn_flex_root_map(rt->model + op->custom_pos, op->custom_bytes, &map)) {
-        return options_error(rt, op, op->custom_bytes == 0u ? 0u : map.bad_at, (int64_t)op->custom_bytes);
-    }
-    if (int_option(rt, op, &map, "version", 1, 1, &version) ||
-        int_option(rt, op, &map, "act_min", -128, 127, &o->act_min) ||
-        int_option(rt, op, &map, "act_max", o->act_min, 127, &o->act_max) ||
-        int_option(rt, op, &map, "mantissa_bits", 2, 16, &o->mantissa_bits)) {
+lpn_rt_status_t lpn_custom_options(lpn_runtime_t *rt, const lpn_op_t *op, int32_t which, lpn_custom_options_t *o) {
+    const int32_t inputs = which >= 0 && which < LPN_CUSTOM_OP_COUNT ? lpn_custom_specs[which].inputs : 0;
+    if (lpn_check_arity(rt, op, inputs, inputs, 1, which == LPN_CUSTOM_QUANT_NORM ? 0u : 1u << 2)) {
         return rt->error.status;
     }
-    if ((groups & LPN_OPTS_SHIFT) != 0u) {
-        if (int_option(rt, op, &map, "exponent_bits", 0, LPN_SHIFT_MAX_EXPONENT_BITS, &o->exponent_bits)) {
-            return rt->error.status;
-        }
-        const lpn_flex_result r = lpn_flex_int_vector(&map, "filter_shape", o->filter_shape, 4u, &o->filter_rank);
-        if (r != LPN_FLEX_OK || o->filter_rank != filter_rank) {
-            return options_error(rt, op, r == LPN_FLEX_BAD ? map.bad_at : 0u, (int64_t)o->filter_rank);
-        }
-        for (uint32_t d = 0; d < filter_rank; ++d) {
-            if (o->filter_shape[d] < 1 || o->filter_shape[d] > 0xffff) {
-                return options_error(rt, op, 0u, o->filter_shape[d]);
-            }
-        }
+    lpn_options_error e;
+    const uint8_t *data = op->custom_bytes == 0u ? 0 : rt->model + op->custom_pos;
+    const lpn_options_status s = lpn_custom_options_parse(which, data, op->custom_bytes, o, &e);
+    if (s == LPN_OPTIONS_OK) {
+        return LPN_RT_OK;
     }
-    if ((groups & LPN_OPTS_CONV) != 0u &&
-        (int_option(rt, op, &map, "padding", 0, 1, &o->padding) ||
-         int_option(rt, op, &map, "stride_h", 1, LPN_MAX_WINDOW, &o->stride_h) ||
-         int_option(rt, op, &map, "stride_w", 1, LPN_MAX_WINDOW, &o->stride_w))) {
-        return rt->error.status;
+    const int64_t detail = s == LPN_OPTIONS_VERSION || s == LPN_OPTIONS_INVALID ? e.value : -(int64_t)s;
+    lpn_fail(rt, LPN_RT_ERR_OP_OPTIONS, op->custom_pos + e.at, index_of(rt, op), -1, detail);
+    if (s == LPN_OPTIONS_UNKNOWN_KEY && rt->error.status == LPN_RT_ERR_OP_OPTIONS) {
+        lpn_custom_printable(data, e.at, rt->error.name, LPN_ERROR_NAME_BYTES);
     }
-    if ((groups & LPN_OPTS_DEPTHWISE) != 0u &&
-        int_option(rt, op, &map, "depth_multiplier", 1, 0xffff, &o->depth_multiplier)) {
-        return rt->error.status;
-    }
-    return LPN_RT_OK;
+    return rt->error.status;
 }
 
 lpn_rt_status_t lpn_check_shift_quant(lpn_runtime_t *rt, const lpn_op_t *op, const lpn_tensor_t *mantissa,
@@ -75,15 +37,13 @@ lpn_rt_status_t lpn_check_shift_quant(lpn_runtime_t *rt, const lpn_op_t *op, con
                          channels)) {
         return rt->error.status;
     }
-    const int32_t limit = (1 << (mantissa_bits - 1)) - 1;
-    for (int32_t c = 0; c < channels; ++c) {
-        const int32_t m = (int16_t)(uint16_t)(mantissa->data[2 * c] | (mantissa->data[2 * c + 1] << 8));
-        const int32_t k = (int8_t)shift->data[c];
-        if (m < -limit || m > limit || k < 0 || k > LPN_SHIFT_MAX_REQUANT_SHIFT) {
-            const lpn_tensor_t *t = (m < -limit || m > limit) ? mantissa : shift;
-            return lpn_fail(rt, LPN_RT_ERR_MULTIPLIER, (uint32_t)(t->data - rt->model), index_of(rt, op),
-                            (int32_t)(t - rt->tensors), t == mantissa ? m : k);
-        }
+    int32_t mantissa_bad = 0, value = 0;
+    const int32_t c = lpn_custom_bad_requant_channel(mantissa->data, (const int8_t *)shift->data, channels,
+                                                     mantissa_bits, &mantissa_bad, &value);
+    if (c >= 0) {
+        const lpn_tensor_t *t = mantissa_bad ? mantissa : shift;
+        return lpn_fail(rt, LPN_RT_ERR_MULTIPLIER, (uint32_t)(t->data + (mantissa_bad ? 2 * c : c) - rt->model),
+                        index_of(rt, op), (int32_t)(t - rt->tensors), value);
     }
     return LPN_RT_OK;
 }
@@ -97,22 +57,33 @@ lpn_rt_status_t lpn_check_codes(lpn_runtime_t *rt, const lpn_op_t *op, const lpn
                          expected)) {
         return rt->error.status;
     }
-    const uint32_t code_bits = 1u + (uint32_t)exponent_bits;
-    for (uint32_t j = 0; j < codes->bytes; ++j) {
-        const uint32_t byte = codes->data[j];
-        int ok;
-        if (code_bits <= 4u) {
-            const uint32_t high_used = 2u * j + 1u < count; /* an odd count leaves the last high nibble 0 */
-            ok = (byte & 0xfu) >> code_bits == 0u && (high_used ? (byte >> 4) >> code_bits == 0u : (byte >> 4) == 0u);
-        } else {
-            ok = byte >> code_bits == 0u;
-        }
-        if (!ok) {
-            return lpn_fail(rt, LPN_RT_ERR_OP_TENSORS, (uint32_t)(codes->data + j - rt->model), index_of(rt, op),
-                            (int32_t)(codes - rt->tensors), (int64_t)byte);
-        }
+    const int64_t j = lpn_custom_bad_code_byte(codes->data, codes->bytes, count, exponent_bits);
+    if (j >= 0) {
+        return lpn_fail(rt, LPN_RT_ERR_OP_TENSORS, (uint32_t)(codes->data + j - rt->model), index_of(rt, op),
+                        (int32_t)(codes - rt->tensors), (int64_t)codes->data[j]);
     }
     return LPN_RT_OK;
+}
+
+lpn_rt_status_t lpn_check_shift_params(lpn_runtime_t *rt, const lpn_op_t *op, const lpn_custom_options_t *o,
+                                       uint64_t count, int32_t channels) {
+    if (lpn_check_codes(rt, op, lpn_op_input(rt, op, 1), count > 0x7fffffffu ? 0xffffffffu : (uint32_t)count,
+                        o->exponent_bits) ||
+        lpn_check_bias(rt, op, lpn_op_input(rt, op, 2), channels) ||
+        lpn_check_shift_quant(rt, op, lpn_op_input(rt, op, 3), lpn_op_input(rt, op, 4), channels, o->mantissa_bits)) {
+        return rt->error.status;
+    }
+    return LPN_RT_OK;
+}
+
+lpn_shift_args_t lpn_shift_args(const lpn_runtime_t *rt, const lpn_op_t *op) {
+    const lpn_tensor_t *bias = lpn_op_input(rt, op, 2);
+    lpn_shift_args_t a;
+    a.codes = lpn_tensor_data(rt, lpn_op_input(rt, op, 1));
+    a.bias = bias != 0 ? lpn_tensor_data(rt, bias) : 0;
+    a.quant.mantissa = lpn_tensor_data(rt, lpn_op_input(rt, op, 3));
+    a.quant.shift = lpn_tensor_data(rt, lpn_op_input(rt, op, 4));
+    return a;
 }
 
 lpn_rt_status_t lpn_check_bias(lpn_runtime_t *rt, const lpn_op_t *op, const lpn_tensor_t *bias, int32_t channels) {

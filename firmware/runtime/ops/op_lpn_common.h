@@ -7,27 +7,26 @@
 
 #include "lpn/lpn_ops.h"
 #include "op_common.h"
+#include "../lpn_custom.h"
 
-/* Options of every LPN op (the keys an op does not use keep 0). */
+/* Checks the arity of LPN op `which` (an lpn_custom_op: lpn_custom_specs[which].inputs inputs, the bias of a
+ * shift op optional, one output; else LPN_RT_ERR_OP_ARITY), then reads and validates its options with
+ * lpn_custom_options_parse (../lpn_custom.h). Options failures are LPN_RT_ERR_OP_OPTIONS at the byte of the
+ * custom options at fault, detail the value refused or -(lpn_options_status); an unknown key (detail -3)
+ * also puts the key into error.name. */
+lpn_rt_status_t lpn_custom_options(lpn_runtime_t *rt, const lpn_op_t *op, int32_t which, lpn_custom_options_t *o);
+/* The constant parameters of a shift op (input 1 packed codes of `count` weights, input 2 optional bias,
+ * inputs 3, 4 mantissas and shifts of `channels` output channels): lpn_check_codes, lpn_check_bias and
+ * lpn_check_shift_quant with the op's exponent_bits and mantissa_bits. */
+lpn_rt_status_t lpn_check_shift_params(lpn_runtime_t *rt, const lpn_op_t *op, const lpn_custom_options_t *o,
+                                       uint64_t count, int32_t channels);
+/* What a shift op's kernel reads besides its input: packed codes, bias (NULL when absent), requantization. */
 typedef struct {
-    int32_t act_min, act_max;
-    int32_t mantissa_bits;
-    int32_t exponent_bits;    /* shift ops */
-    int32_t padding;          /* conv ops: 0 SAME, 1 VALID */
-    int32_t stride_h, stride_w;
-    int32_t depth_multiplier; /* depthwise */
-    int32_t filter_shape[4];  /* shift ops */
-    uint32_t filter_rank;
-} lpn_custom_options_t;
-
-/* Which option groups an op requires. */
-enum { LPN_OPTS_SHIFT = 1, LPN_OPTS_CONV = 2, LPN_OPTS_DEPTHWISE = 4 };
-
-/* Reads and range-checks the options (version 1, act_min <= act_max within int8, mantissa_bits 2..16,
- * exponent_bits 0..7, padding 0/1, strides and depth multiplier in range, filter_shape rank). Failures are
- * LPN_RT_ERR_OP_OPTIONS at the byte of the custom options at fault. */
-lpn_rt_status_t lpn_custom_options(lpn_runtime_t *rt, const lpn_op_t *op, uint32_t groups, uint32_t filter_rank,
-                                   lpn_custom_options_t *o);
+    const uint8_t *codes;
+    const int32_t *bias;
+    lpn_shift_quant quant;
+} lpn_shift_args_t;
+lpn_shift_args_t lpn_shift_args(const lpn_runtime_t *rt, const lpn_op_t *op);
 /* Mantissa (int16 [channels], |m| <= 2^(mantissa_bits-1) - 1) and shift (int8 [channels], 0..62) tensors. */
 lpn_rt_status_t lpn_check_shift_quant(lpn_runtime_t *rt, const lpn_op_t *op, const lpn_tensor_t *mantissa,
                                       const lpn_tensor_t *shift, int32_t channels, int32_t mantissa_bits);

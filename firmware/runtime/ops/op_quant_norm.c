@@ -8,7 +8,7 @@ typedef struct {
 
 static lpn_rt_status_t prepare(lpn_runtime_t *rt, lpn_op_t *op) {
     lpn_custom_options_t o;
-    if (lpn_check_arity(rt, op, 4, 4, 1, 0u) || lpn_custom_options(rt, op, 0u, 0u, &o)) {
+    if (lpn_custom_options(rt, op, LPN_CUSTOM_QUANT_NORM, &o)) {
         return rt->error.status;
     }
     const lpn_tensor_t *x = lpn_op_input(rt, op, 0), *bias = lpn_op_input(rt, op, 1);

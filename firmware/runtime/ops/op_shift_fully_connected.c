@@ -8,13 +8,10 @@ typedef struct {
 
 static lpn_rt_status_t prepare(lpn_runtime_t *rt, lpn_op_t *op) {
     lpn_custom_options_t o;
-    if (lpn_check_arity(rt, op, 5, 5, 1, 1u << 2) || /* bias (input 2) may be absent */
-        lpn_custom_options(rt, op, LPN_OPTS_SHIFT, 2u, &o)) {
+    if (lpn_custom_options(rt, op, LPN_CUSTOM_SHIFT_FULLY_CONNECTED, &o)) {
         return rt->error.status;
     }
-    const lpn_tensor_t *x = lpn_op_input(rt, op, 0), *codes = lpn_op_input(rt, op, 1);
-    const lpn_tensor_t *bias = lpn_op_input(rt, op, 2), *mantissa = lpn_op_input(rt, op, 3);
-    const lpn_tensor_t *shift = lpn_op_input(rt, op, 4), *y = lpn_op_output(rt, op, 0);
+    const lpn_tensor_t *x = lpn_op_input(rt, op, 0), *y = lpn_op_output(rt, op, 0);
     const int32_t units = o.filter_shape[0], depth = o.filter_shape[1];
     const uint32_t x_elems = lpn_tensor_elements(x);
     const uint64_t count = (uint64_t)units * (uint64_t)depth;
@@ -23,9 +20,7 @@ static lpn_rt_status_t prepare(lpn_runtime_t *rt, lpn_op_t *op) {
                          lpn_is_int8_per_tensor(y) && y->rank >= 1 && y->dims[y->rank - 1] == units &&
                              lpn_tensor_elements(y) == x_elems / (uint32_t)depth * (uint32_t)units,
                          units) ||
-        lpn_check_codes(rt, op, codes, count > 0x7fffffffu ? 0xffffffffu : (uint32_t)count, o.exponent_bits) ||
-        lpn_check_bias(rt, op, bias, units) ||
-        lpn_check_shift_quant(rt, op, mantissa, shift, units, o.mantissa_bits)) {
+        lpn_check_shift_params(rt, op, &o, count, units)) {
         return rt->error.status;
     }
     const int32_t batches = (int32_t)(x_elems / (uint32_t)depth);
@@ -54,15 +49,12 @@ static lpn_rt_status_t prepare(lpn_runtime_t *rt, lpn_op_t *op) {
 
 static lpn_rt_status_t eval(lpn_runtime_t *rt, const lpn_op_t *op, void *scratch) {
     const shift_fc_data_t *d = (const shift_fc_data_t *)op->data;
-    const lpn_tensor_t *bias = lpn_op_input(rt, op, 2);
     const lpn_context ctx = {scratch, (int32_t)op->scratch_bytes};
-    const lpn_shift_quant quant = {lpn_tensor_data(rt, lpn_op_input(rt, op, 3)),
-                                   lpn_tensor_data(rt, lpn_op_input(rt, op, 4))};
+    const lpn_shift_args_t a = lpn_shift_args(rt, op);
     return lpn_kernel_status(rt, op,
-                             lpn_shift_fully_connected_s8(&ctx, &d->params, &quant, &d->input,
+                             lpn_shift_fully_connected_s8(&ctx, &d->params, &a.quant, &d->input,
                                                           lpn_tensor_data(rt, lpn_op_input(rt, op, 0)), &d->filter,
-                                                          lpn_tensor_data(rt, lpn_op_input(rt, op, 1)),
-                                                          bias != 0 ? lpn_tensor_data(rt, bias) : 0, &d->output,
+                                                          a.codes, a.bias, &d->output,
                                                           lpn_tensor_data(rt, lpn_op_output(rt, op, 0))));
 }
 

@@ -12,23 +12,26 @@ OUT ?= $(ROOT)/build/firmware/litert
 HOST_CC ?= cc
 
 include $(ROOT)/firmware/kernels/lpn_ops.mk
+include $(ROOT)/firmware/runtime.mk
 
 LITERT_DIR := $(ROOT)/firmware/targets/litert
-LITERT_SOURCES := $(LITERT_DIR)/lpn_litert.c $(LITERT_DIR)/flexbuffer_map.c $(LPN_OPS_SOURCES) \
+# the option / code / requant rules come from the firmware runtime (LPN_CUSTOM_*, runtime.mk): one reader
+LITERT_SOURCES := $(LITERT_DIR)/lpn_litert.c $(LPN_CUSTOM_SOURCES) $(LPN_OPS_SOURCES) \
 	$(ROOT)/firmware/kernels/lpn_compute_padding.c $(ROOT)/firmware/kernels/lpn_status_string.c
-LITERT_HEADERS := $(LITERT_DIR)/lpn_litert.h $(LITERT_DIR)/tflite_abi.h $(LITERT_DIR)/flexbuffer_map.h \
+LITERT_HEADERS := $(LITERT_DIR)/lpn_litert.h $(LITERT_DIR)/tflite_abi.h $(LPN_CUSTOM_HEADERS) \
 	$(LPN_OPS_HEADERS)
 # only the lpn_litert_* functions of lpn_litert.h are exported (version script); the kernels stay local
 LITERT_EXTRA_CFLAGS ?=
 LITERT_CFLAGS := $(LPN_OPS_CFLAGS) -O2 -g -fPIC $(LITERT_EXTRA_CFLAGS)
+LITERT_CPPFLAGS := $(LPN_OPS_CPPFLAGS) -I$(LPN_RUNTIME_DIR)
 
 .PHONY: litert
 litert: $(OUT)/liblpn_litert.so
 
 $(OUT)/liblpn_litert.so: $(LITERT_SOURCES) $(LITERT_HEADERS) $(LITERT_DIR)/exports.map $(LITERT_DIR)/litert.mk \
-		$(ROOT)/firmware/kernels/lpn_ops.mk
+		$(ROOT)/firmware/kernels/lpn_ops.mk $(ROOT)/firmware/runtime.mk
 	@mkdir -p $(OUT)
-	$(HOST_CC) $(LITERT_CFLAGS) $(LPN_OPS_CPPFLAGS) -shared -Wl,--version-script=$(LITERT_DIR)/exports.map \
+	$(HOST_CC) $(LITERT_CFLAGS) $(LITERT_CPPFLAGS) -shared -Wl,--version-script=$(LITERT_DIR)/exports.map \
 		$(LITERT_SOURCES) -ldl -o $@.$$$$.tmp && mv -f $@.$$$$.tmp $@
 
 # Sanitizer build of the options parser with a deterministic corruption driver (tests/test_litert_lpn.py).
@@ -38,4 +41,4 @@ options-fuzz: $(OUT)/options_fuzz
 $(OUT)/options_fuzz: $(LITERT_SOURCES) $(LITERT_HEADERS) $(LITERT_DIR)/options_fuzz.c $(LITERT_DIR)/litert.mk
 	@mkdir -p $(OUT)
 	$(HOST_CC) $(LPN_OPS_CFLAGS) -O1 -g -fsanitize=address,undefined -fno-sanitize-recover=all \
-		-fno-omit-frame-pointer $(LPN_OPS_CPPFLAGS) $(LITERT_SOURCES) $(LITERT_DIR)/options_fuzz.c -ldl -o $@
+		-fno-omit-frame-pointer $(LITERT_CPPFLAGS) $(LITERT_SOURCES) $(LITERT_DIR)/options_fuzz.c -ldl -o $@

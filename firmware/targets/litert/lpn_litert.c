@@ -17,8 +17,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "flexbuffer_map.h"
 #include "lpn/lpn_ops.h"
+#include "lpn_custom.h"
 #include "lpn_litert.h"
 #include "tflite_abi.h"
 
@@ -27,52 +27,19 @@
 
 typedef void (*add_custom_fn)(void *self, const char *name, const TfLiteRegistration *registration, int version);
 
-/* ---- op table --------------------------------------------------------------------------------------------- */
-enum { OP_CONV, OP_DEPTHWISE, OP_FULLY_CONNECTED, OP_QUANT_NORM, OP_COUNT };
-
+/* ---- op table: lpn_custom_specs of firmware/runtime/lpn_custom.h (shared with the firmware runtime) ------ */
 enum {
-    K_ACT_MAX,
-    K_ACT_MIN,
-    K_DEPTH_MULTIPLIER,
-    K_EXPONENT_BITS,
-    K_FILTER_SHAPE,
-    K_MANTISSA_BITS,
-    K_PADDING,
-    K_STRIDE_H,
-    K_STRIDE_W,
-    K_VERSION,
-    K_COUNT
-};
-
-static const char *const KEY_NAMES[K_COUNT] = {"act_max",       "act_min", "depth_multiplier", "exponent_bits",
-                                               "filter_shape",  "mantissa_bits", "padding", "stride_h",
-                                               "stride_w",      "version"};
-
-#define BIT(k) (1u << (k))
-#define KEYS_COMMON (BIT(K_ACT_MAX) | BIT(K_ACT_MIN) | BIT(K_MANTISSA_BITS) | BIT(K_VERSION))
-#define KEYS_SHIFT (KEYS_COMMON | BIT(K_EXPONENT_BITS) | BIT(K_FILTER_SHAPE))
-#define KEYS_CONV (KEYS_SHIFT | BIT(K_PADDING) | BIT(K_STRIDE_H) | BIT(K_STRIDE_W))
-
-typedef struct {
-    const char *code;
-    int32_t inputs;
-    uint32_t keys;
-    uint32_t filter_rank;
-} op_spec;
-
-static const op_spec SPECS[OP_COUNT] = {
-    {"LPN_SHIFT_CONV_2D", 5, KEYS_CONV, 4},
-    {"LPN_SHIFT_DEPTHWISE_CONV_2D", 5, KEYS_CONV | BIT(K_DEPTH_MULTIPLIER), 4},
-    {"LPN_SHIFT_FULLY_CONNECTED", 5, KEYS_SHIFT, 2},
-    {"LPN_QUANT_NORM", 4, KEYS_COMMON, 0},
+    OP_CONV = LPN_CUSTOM_SHIFT_CONV_2D,
+    OP_DEPTHWISE = LPN_CUSTOM_SHIFT_DEPTHWISE_CONV_2D,
+    OP_FULLY_CONNECTED = LPN_CUSTOM_SHIFT_FULLY_CONNECTED,
+    OP_QUANT_NORM = LPN_CUSTOM_QUANT_NORM,
+    OP_COUNT = LPN_CUSTOM_OP_COUNT
 };
 
 /* Per-node state: the parsed options, then what Prepare derived from the tensors. */
 typedef struct {
     int32_t kind;
-    int64_t option[K_COUNT];
-    int64_t filter_shape[4];
-    uint32_t filter_rank;
+    lpn_custom_options_t o;
     lpn_dims in, filt, out;
     lpn_tile pad;
     int32_t input_offset, output_offset;
@@ -128,128 +95,69 @@ const char *lpn_litert_probe_text(void) {
 }
 
 /* ---- options ------------------------------------------------------------------------------------------------ */
-static const char *flex_reason(lpn_flexmap_status s) {
-    switch (s) {
-    case LPN_FLEXMAP_MISSING:
+static const char *flex_reason(lpn_flex_result r) {
+    switch (r) {
+    case LPN_FLEX_MISSING:
         return "missing";
-    case LPN_FLEXMAP_MALFORMED:
+    case LPN_FLEX_BAD:
         return "malformed flexbuffer";
-    case LPN_FLEXMAP_TYPE:
+    case LPN_FLEX_TYPE:
         return "wrong type";
-    case LPN_FLEXMAP_RANGE:
+    case LPN_FLEX_RANGE:
         return "out of range";
     default:
         return "ok";
     }
 }
 
-static int option_in(const node_data *nd, int32_t key, int64_t lo, int64_t hi) {
-    return nd->option[key] >= lo && nd->option[key] <= hi;
-}
-
-/* Parses and validates the flexbuffer options of op `kind` into nd; returns 0 or writes nd->error. */
+/* Parses and validates the flexbuffer options of op `kind` into nd->o (lpn_custom_options_parse); returns 0 or
+ * writes nd->error. */
 static int parse_options(int32_t kind, const uint8_t *data, size_t size, node_data *nd) {
-    const op_spec *spec = &SPECS[kind];
-    const lpn_flexmap_buffer buf = {data, size};
-    lpn_flexmap_ref root;
-    uint32_t entries = 0;
-    lpn_flexmap_status s = lpn_flexmap_root(&buf, &root);
-    if (s == LPN_FLEXMAP_OK) {
-        s = lpn_flexmap_map_size(&buf, &root, &entries);
+    lpn_options_error e;
+    if (size > UINT32_MAX) {
+        snprintf(nd->error, sizeof nd->error, "custom options (%zu bytes) are larger than 4 GiB", size);
+        return 1;
     }
-    if (data == 0 || s != LPN_FLEXMAP_OK) {
+    char key[65];
+    switch (lpn_custom_options_parse(kind, data, (uint32_t)size, &nd->o, &e)) {
+    case LPN_OPTIONS_OK:
+        return 0;
+    case LPN_OPTIONS_NOT_A_MAP:
         snprintf(nd->error, sizeof nd->error, "custom options (%zu bytes) are not a flexbuffer map: %s", size,
-                 data == 0 ? "no options" : flex_reason(s));
-        return 1;
-    }
-    for (uint32_t i = 0; i < entries; ++i) {
-        const char *key = 0;
-        s = lpn_flexmap_map_key(&buf, &root, i, &key);
-        if (s != LPN_FLEXMAP_OK) {
-            snprintf(nd->error, sizeof nd->error, "custom options: key %u: %s", i, flex_reason(s));
-            return 1;
-        }
-        int32_t known = -1;
-        for (int32_t k = 0; k < K_COUNT; ++k) {
-            if ((spec->keys & BIT(k)) && strcmp(key, KEY_NAMES[k]) == 0) {
-                known = k;
-            }
-        }
-        if (known < 0) {
-            char printable[65];
-            size_t n = 0;
-            for (; key[n] != '\0' && n < sizeof printable - 1u; ++n) {
-                printable[n] = key[n] >= 0x20 && key[n] < 0x7f ? key[n] : '?'; /* the key may be garbage */
-            }
-            printable[n] = '\0';
-            snprintf(nd->error, sizeof nd->error, "custom options: unknown option '%s'", printable);
-            return 1;
-        }
-    }
-    for (int32_t k = 0; k < K_COUNT; ++k) {
-        if (!(spec->keys & BIT(k))) {
-            continue;
-        }
-        lpn_flexmap_ref value;
-        s = lpn_flexmap_map_find(&buf, &root, KEY_NAMES[k], &value);
-        if (s == LPN_FLEXMAP_OK && k == K_FILTER_SHAPE) {
-            uint32_t count = 0;
-            s = lpn_flexmap_int_vector(&buf, &value, nd->filter_shape, 4u, &count);
-            nd->filter_rank = count;
-        } else if (s == LPN_FLEXMAP_OK) {
-            s = lpn_flexmap_int(&buf, &value, &nd->option[k]);
-        }
-        if (s != LPN_FLEXMAP_OK) {
-            snprintf(nd->error, sizeof nd->error, "custom options: '%s' %s", KEY_NAMES[k], flex_reason(s));
-            return 1;
-        }
-    }
-    const char *bad = 0;
-    if (nd->option[K_VERSION] != 1) {
+                 data == 0 ? "no options" : flex_reason(e.flex));
+        break;
+    case LPN_OPTIONS_BAD_KEY:
+        snprintf(nd->error, sizeof nd->error, "custom options: key %u: %s", e.key_index, flex_reason(e.flex));
+        break;
+    case LPN_OPTIONS_UNKNOWN_KEY:
+        lpn_custom_printable(data, e.at, key, sizeof key); /* the key may be garbage */
+        snprintf(nd->error, sizeof nd->error, "custom options: unknown option '%s'", key);
+        break;
+    case LPN_OPTIONS_BAD_VALUE:
+        snprintf(nd->error, sizeof nd->error, "custom options: '%s' %s", lpn_option_names[e.key], flex_reason(e.flex));
+        break;
+    case LPN_OPTIONS_VERSION:
         snprintf(nd->error, sizeof nd->error, "custom options version %lld not supported (this lpn reads 1)",
-                 (long long)nd->option[K_VERSION]);
-        return 1;
+                 (long long)e.value);
+        break;
+    default:
+        snprintf(nd->error, sizeof nd->error, "custom options: %s", e.rule);
+        break;
     }
-    if (!option_in(nd, K_ACT_MIN, -128, 127) || !option_in(nd, K_ACT_MAX, nd->option[K_ACT_MIN], 127)) {
-        bad = "need -128 <= act_min <= act_max <= 127";
-    } else if (!option_in(nd, K_MANTISSA_BITS, 2, 16)) {
-        bad = "mantissa_bits must be in [2, 16]";
-    } else if ((spec->keys & BIT(K_EXPONENT_BITS)) && !option_in(nd, K_EXPONENT_BITS, 0, LPN_SHIFT_MAX_EXPONENT_BITS)) {
-        bad = "exponent_bits must be in [0, 7]";
-    } else if ((spec->keys & BIT(K_PADDING)) && !option_in(nd, K_PADDING, 0, 1)) {
-        bad = "padding must be 0 (SAME) or 1 (VALID)";
-    } else if ((spec->keys & BIT(K_STRIDE_H)) &&
-               (!option_in(nd, K_STRIDE_H, 1, 1 << 16) || !option_in(nd, K_STRIDE_W, 1, 1 << 16))) {
-        bad = "strides must be >= 1";
-    } else if ((spec->keys & BIT(K_DEPTH_MULTIPLIER)) && !option_in(nd, K_DEPTH_MULTIPLIER, 1, 1 << 16)) {
-        bad = "depth_multiplier must be >= 1";
-    } else if (spec->filter_rank != 0 && nd->filter_rank != spec->filter_rank) {
-        bad = "filter_shape has the wrong rank";
-    }
-    for (uint32_t d = 0; bad == 0 && d < nd->filter_rank; ++d) {
-        if (nd->filter_shape[d] < 1 || nd->filter_shape[d] > (1 << 20)) {
-            bad = "filter_shape entries must be in [1, 2^20]";
-        }
-    }
-    if (bad != 0) {
-        snprintf(nd->error, sizeof nd->error, "custom options: %s", bad);
-        return 1;
-    }
-    return 0;
+    return 1;
 }
 
 int32_t lpn_litert_check_options(const char *custom_code, const uint8_t *options, size_t size, char *error,
                                  size_t capacity) {
     node_data nd;
     memset(&nd, 0, sizeof nd);
-    for (int32_t kind = 0; kind < OP_COUNT; ++kind) {
-        if (custom_code != 0 && strcmp(custom_code, SPECS[kind].code) == 0) {
-            if (parse_options(kind, options, size, &nd) == 0) {
-                return 0;
-            }
-            snprintf(error, capacity, "%s", nd.error);
-            return 1;
+    const int32_t kind = lpn_custom_find(custom_code);
+    if (kind >= 0) {
+        if (parse_options(kind, options, size, &nd) == 0) {
+            return 0;
         }
+        snprintf(error, capacity, "%s", nd.error);
+        return 1;
     }
     snprintf(error, capacity, "'%s' is not an LPN op", custom_code != 0 ? custom_code : "(null)");
     return 1;
@@ -375,22 +283,12 @@ static int check_codes(const TfLiteTensor *t, int64_t count, int32_t exponent_bi
         return 1;
     }
     const uint8_t *codes = (const uint8_t *)t->data;
-    const uint32_t limit = 1u << (exponent_bits + 1);
-    for (int32_t j = 0; j < expected; ++j) {
-        const uint32_t byte = codes[j];
-        int ok;
-        if (exponent_bits + 1 <= 4) {
-            const int pad = (count % 2) != 0 && j == expected - 1;
-            ok = (byte & 0x0Fu) < limit && (pad ? (byte >> 4) == 0u : (byte >> 4) < limit);
-        } else {
-            ok = byte < limit;
-        }
-        if (!ok) {
-            snprintf(error, capacity, "codes tensor '%s': byte %d (0x%02x) has bits above the %d-bit code width "
-                                      "or a non-zero padding nibble",
-                     tensor_name(t), j, byte, exponent_bits + 1);
-            return 1;
-        }
+    const int64_t j = lpn_custom_bad_code_byte(codes, (uint32_t)expected, (uint32_t)count, exponent_bits);
+    if (j >= 0) {
+        snprintf(error, capacity, "codes tensor '%s': byte %lld (0x%02x) has bits above the %d-bit code width "
+                                  "or a non-zero padding nibble",
+                 tensor_name(t), (long long)j, codes[j], exponent_bits + 1);
+        return 1;
     }
     return 0;
 }
@@ -410,15 +308,13 @@ static int check_requant(TfLiteContext *ctx, TfLiteNode *node, const node_data *
         check_tensor(k, "shift", kTfLiteInt8, channels, error, capacity)) {
         return 1;
     }
-    const int32_t limit = (1 << (nd->option[K_MANTISSA_BITS] - 1)) - 1;
-    for (int64_t c = 0; c < channels; ++c) {
-        const int32_t mc = ((const int16_t *)m->data)[c];
-        const int32_t kc = ((const int8_t *)k->data)[c];
-        if (mc < -limit || mc > limit || kc < 0 || kc > LPN_SHIFT_MAX_REQUANT_SHIFT) {
-            snprintf(error, capacity, "channel %lld: mantissa %d / shift %d outside |m| <= %d, k in [0, 62]",
-                     (long long)c, mc, kc, limit);
-            return 1;
-        }
+    int32_t mantissa_bad = 0, value = 0;
+    const int32_t c = lpn_custom_bad_requant_channel((const uint8_t *)m->data, (const int8_t *)k->data,
+                                                     (int32_t)channels, nd->o.mantissa_bits, &mantissa_bad, &value);
+    if (c >= 0) {
+        snprintf(error, capacity, "channel %d: mantissa %d / shift %d outside |m| <= %d, k in [0, 62]", c,
+                 ((const int16_t *)m->data)[c], ((const int8_t *)k->data)[c], (1 << (nd->o.mantissa_bits - 1)) - 1);
+        return 1;
     }
     return 0;
 }
@@ -437,7 +333,7 @@ static int dims_equal(const TfLiteTensor *t, const int32_t *want, int rank) {
 
 /* The shape checks and derived dims of Prepare; returns 0 or writes error. */
 static int prepare_node(TfLiteContext *ctx, TfLiteNode *node, node_data *nd, char *error, size_t capacity) {
-    const op_spec *spec = &SPECS[nd->kind];
+    const lpn_custom_op_spec *spec = &lpn_custom_specs[nd->kind];
     if (nd->error[0] != '\0') {
         snprintf(error, capacity, "%s", nd->error);
         return 1;
@@ -459,7 +355,7 @@ static int prepare_node(TfLiteContext *ctx, TfLiteNode *node, node_data *nd, cha
         return 1;
     }
     const int32_t *xd = x->dims->data;
-    const int64_t *f = nd->filter_shape;
+    const int32_t *f = nd->o.filter_shape;
     if (nd->kind == OP_QUANT_NORM) {
         const int rank = x->dims->size;
         if (rank < 1 || !dims_equal(y, xd, rank)) {
@@ -471,8 +367,8 @@ static int prepare_node(TfLiteContext *ctx, TfLiteNode *node, node_data *nd, cha
         nd->in = nd->out = d;
         return check_requant(ctx, node, nd, 1, channels, 1, error, capacity);
     }
-    const int64_t code_count = f[0] * f[1] * (nd->filter_rank == 4 ? f[2] * f[3] : 1);
-    if (check_codes(tensor_at(ctx, node->inputs, 1), code_count, (int32_t)nd->option[K_EXPONENT_BITS], error,
+    const int64_t code_count = (int64_t)f[0] * f[1] * (nd->o.filter_rank == 4 ? (int64_t)f[2] * f[3] : 1);
+    if (check_codes(tensor_at(ctx, node->inputs, 1), code_count, nd->o.exponent_bits, error,
                     capacity)) {
         return 1;
     }
@@ -494,17 +390,18 @@ static int prepare_node(TfLiteContext *ctx, TfLiteNode *node, node_data *nd, cha
     }
     /* convolutions */
     const int64_t out_c = nd->kind == OP_CONV ? f[0] : f[3];
-    const int64_t in_c_want = nd->kind == OP_CONV ? f[3] : f[3] / nd->option[K_DEPTH_MULTIPLIER];
-    if (x->dims->size != 4 || xd[3] != in_c_want || (nd->kind == OP_DEPTHWISE && (f[0] != 1 ||
-                                                                                 f[3] != xd[3] * nd->option[K_DEPTH_MULTIPLIER]))) {
+    const int64_t in_c_want = nd->kind == OP_CONV ? f[3] : f[3] / nd->o.depth_multiplier;
+    const int depthwise_mismatch =
+        nd->kind == OP_DEPTHWISE && (f[0] != 1 || f[3] != (int64_t)xd[3] * nd->o.depth_multiplier);
+    if (x->dims->size != 4 || xd[3] != in_c_want || depthwise_mismatch) {
         snprintf(error, capacity, "input '%s' does not fit filter_shape [%lld, %lld, %lld, %lld]", tensor_name(x),
                  (long long)f[0], (long long)f[1], (long long)f[2], (long long)f[3]);
         return 1;
     }
-    const int32_t same = nd->option[K_PADDING] == 0;
+    const int32_t same = nd->o.padding == 0;
     int32_t pad_h = 0, pad_w = 0;
-    const int32_t oh = lpn_compute_padding(xd[1], (int32_t)f[1], (int32_t)nd->option[K_STRIDE_H], 1, same, &pad_h);
-    const int32_t ow = lpn_compute_padding(xd[2], (int32_t)f[2], (int32_t)nd->option[K_STRIDE_W], 1, same, &pad_w);
+    const int32_t oh = lpn_compute_padding(xd[1], (int32_t)f[1], nd->o.stride_h, 1, same, &pad_h);
+    const int32_t ow = lpn_compute_padding(xd[2], (int32_t)f[2], nd->o.stride_w, 1, same, &pad_w);
     const int32_t want[4] = {xd[0], oh, ow, (int32_t)out_c};
     if (oh < 1 || ow < 1 || !dims_equal(y, want, 4)) {
         snprintf(error, capacity, "output '%s' must have shape [%d, %d, %d, %d]", tensor_name(y), want[0], want[1],
@@ -560,7 +457,7 @@ static void free_node(TfLiteContext *ctx, void *buffer) {
 /* Reports "<code> writing '<output>': <message>" to LiteRT and to lpn_litert_last_error. */
 static TfLiteStatus fail(TfLiteContext *ctx, TfLiteNode *node, int32_t kind, const char *message) {
     const TfLiteTensor *y = tensor_at(ctx, node->outputs, 0);
-    set_error("%s writing '%s': %s", SPECS[kind].code, tensor_name(y), message);
+    set_error("%s writing '%s': %s", lpn_custom_specs[kind].code, tensor_name(y), message);
     ctx->ReportError(ctx, "%s", g_error);
     return kTfLiteError;
 }
@@ -573,7 +470,7 @@ static TfLiteStatus prepare(TfLiteContext *ctx, TfLiteNode *node) {
         return kTfLiteError;
     }
     probe("c %zu\n", ctx->tensors_size);
-    probe("n %s %d %d %d\n", SPECS[nd->kind].code, node->inputs ? node->inputs->size : -1,
+    probe("n %s %d %d %d\n", lpn_custom_specs[nd->kind].code, node->inputs ? node->inputs->size : -1,
           node->outputs ? node->outputs->size : -1, node->custom_initial_data_size);
     for (int32_t i = 0; node->inputs != 0 && i < node->inputs->size; ++i) {
         probe_tensor(ctx, node->inputs, i);
@@ -591,8 +488,8 @@ static TfLiteStatus invoke(TfLiteContext *ctx, TfLiteNode *node) {
     const TfLiteTensor *x = tensor_at(ctx, node->inputs, 0);
     TfLiteTensor *y = tensor_at(ctx, node->outputs, 0);
     const lpn_context scratch = {0, 0};
-    const lpn_activation act = {(int32_t)nd->option[K_ACT_MIN], (int32_t)nd->option[K_ACT_MAX]};
-    const int32_t s = (int32_t)nd->option[K_EXPONENT_BITS];
+    const lpn_activation act = {nd->o.act_min, nd->o.act_max};
+    const int32_t s = nd->o.exponent_bits;
     const int32_t first = nd->kind == OP_QUANT_NORM ? 1 : 2; /* bias, mantissa, shift follow */
     const TfLiteTensor *bias_t = node->inputs->data[first] >= 0 ? tensor_at(ctx, node->inputs, first) : 0;
     const int32_t *bias = bias_t != 0 ? (const int32_t *)bias_t->data : 0;
@@ -605,15 +502,15 @@ static TfLiteStatus invoke(TfLiteContext *ctx, TfLiteNode *node) {
     switch (nd->kind) {
     case OP_CONV: {
         const lpn_shift_conv_params p = {nd->input_offset, nd->output_offset, s,
-                                         {(int32_t)nd->option[K_STRIDE_H], (int32_t)nd->option[K_STRIDE_W]},
+                                         {nd->o.stride_h, nd->o.stride_w},
                                          nd->pad, act};
         status = lpn_shift_conv_s8(&scratch, &p, &quant, &nd->in, in, &nd->filt, codes, bias, &nd->out, out);
         break;
     }
     case OP_DEPTHWISE: {
         const lpn_shift_dw_conv_params p = {nd->input_offset, nd->output_offset, s,
-                                            (int32_t)nd->option[K_DEPTH_MULTIPLIER],
-                                            {(int32_t)nd->option[K_STRIDE_H], (int32_t)nd->option[K_STRIDE_W]},
+                                            nd->o.depth_multiplier,
+                                            {nd->o.stride_h, nd->o.stride_w},
                                             nd->pad, act};
         status = lpn_shift_depthwise_conv_s8(&scratch, &p, &quant, &nd->in, in, &nd->filt, codes, bias, &nd->out,
                                              out);
@@ -653,12 +550,8 @@ static TfLiteRegistration g_registrations[OP_COUNT] = {
 static add_custom_fn g_add_custom;
 
 const void *lpn_litert_registration(const char *custom_code) {
-    for (int32_t k = 0; custom_code != 0 && k < OP_COUNT; ++k) {
-        if (strcmp(custom_code, SPECS[k].code) == 0) {
-            return &g_registrations[k];
-        }
-    }
-    return 0;
+    const int32_t k = lpn_custom_find(custom_code);
+    return k >= 0 ? &g_registrations[k] : 0;
 }
 
 int32_t lpn_litert_op_count(void) {
@@ -666,7 +559,7 @@ int32_t lpn_litert_op_count(void) {
 }
 
 const char *lpn_litert_op_code(int32_t index) {
-    return index >= 0 && index < OP_COUNT ? SPECS[index].code : 0;
+    return index >= 0 && index < OP_COUNT ? lpn_custom_specs[index].code : 0;
 }
 
 void lpn_litert_set_add_custom(void *add_custom) {
@@ -690,6 +583,6 @@ void lpn_litert_register(void *mutable_op_resolver) {
         return;
     }
     for (int32_t k = 0; k < OP_COUNT; ++k) {
-        add(mutable_op_resolver, SPECS[k].code, &g_registrations[k], 1);
+        add(mutable_op_resolver, lpn_custom_specs[k].code, &g_registrations[k], 1);
     }
 }

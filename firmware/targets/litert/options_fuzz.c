@@ -1,5 +1,6 @@
 /*
- * Robustness check of the custom-options parser (flexbuffer_map.c + lpn_litert.c) for sanitizer builds:
+ * Robustness check of the custom-options parser (firmware/runtime/flexbuffer.c + lpn_custom.c, the code
+ * the firmware runtime runs too, through lpn_litert.c) for sanitizer builds:
  * for each FILE given as CODE=FILE (valid flexbuffer options of op CODE), parses the valid buffer (must
  * pass), every truncation (must fail) and `rounds` deterministic random corruptions (any result), each from
  * an exactly-sized heap copy so AddressSanitizer sees any read past the end. Prints one summary line per
