@@ -8,6 +8,7 @@ weights symmetric per channel along the output-channel axis) and returns the out
 from __future__ import annotations
 
 import numpy as np
+
 from lpn_tf.export import kernels, packing
 from lpn_tf.export.graph import DTYPES, IntGraph, Op, Quant, Tensor
 

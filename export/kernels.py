@@ -12,6 +12,7 @@ import math
 from dataclasses import dataclass
 
 import numpy as np
+
 from lpn_tf.export import fixed_point as fp
 from lpn_tf.export import packing
 

@@ -11,6 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from flatbuffers import flexbuffers
+
 from lpn_tf.export.graph import GraphError, Op
 
 OPTIONS_VERSION = 1

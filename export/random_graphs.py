@@ -11,6 +11,7 @@ import math
 from dataclasses import dataclass
 
 import numpy as np
+
 from lpn_tf.export import fixed_point as fp
 from lpn_tf.export import kernels
 from lpn_tf.export.builder import GraphBuilder

@@ -12,6 +12,7 @@ import time
 from collections.abc import Callable, Sequence
 
 import numpy as np
+
 from lpn_tf.export import fixed_point as fp
 from lpn_tf.export import kernels as K
 from lpn_tf.export import lpn_ops, packing

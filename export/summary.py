@@ -6,6 +6,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
+
 from lpn_tf.export import memory_plan
 from lpn_tf.export.graph import IntGraph, Op
 from lpn_tf.export.tflite_reader import read_tflite

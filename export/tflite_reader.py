@@ -16,6 +16,7 @@ from typing import Any
 
 import numpy as np
 from ai_edge_litert import schema_py_generated as schema
+
 from lpn_tf.export import lpn_ops
 from lpn_tf.export import tflite_format as fmt
 from lpn_tf.export.graph import DTYPES, GraphError, IntGraph, Op, Quant, Tensor

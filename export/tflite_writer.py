@@ -18,6 +18,7 @@ from typing import Any
 import flatbuffers
 import numpy as np
 from ai_edge_litert import schema_py_generated as schema
+
 from lpn_tf.export import lpn_ops, memory_plan
 from lpn_tf.export import tflite_format as fmt
 from lpn_tf.export.graph import GraphError, IntGraph, Op, Tensor

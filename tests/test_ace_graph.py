@@ -5,13 +5,13 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-from lpn_tf.export import tflite_writer
-from lpn_tf.export.builder import GraphBuilder
-from lpn_tf.export.graph import Op
 
 from lpn_tf.ace.api import ace
 from lpn_tf.ace.graph_adapter import count_int_graph
 from lpn_tf.ace.ops import CountError
+from lpn_tf.export import tflite_writer
+from lpn_tf.export.builder import GraphBuilder
+from lpn_tf.export.graph import Op
 
 REQ32 = 32 * 32 + 32 + 32  # requantization with a 32-bit multiplier: multiply + shift + add
 REQ8 = 32 * 8 + 32 + 32  # with an 8-bit mantissa (double quantization)

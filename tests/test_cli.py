@@ -59,6 +59,7 @@ def test_ruff_clean() -> None:
 
 def _small_model(path) -> None:
     import numpy as np
+
     from lpn_tf.export.random_graphs import LayerSpec, random_graph
     from lpn_tf.export.tflite_writer import write_tflite
 

@@ -21,11 +21,12 @@ import pytest
 from ai_edge_litert.interpreter import Interpreter, OpResolverType
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+from tflite_micro.python.tflite_micro import runtime as tflm
+
 from lpn_tf.export.random_graphs import LayerSpec, output_shapes_ok, random_graph
 from lpn_tf.export.reference import ReferenceExecutor
 from lpn_tf.export.tflite_reader import read_tflite
 from lpn_tf.export.tflite_writer import to_tflite_bytes
-from tflite_micro.python.tflite_micro import runtime as tflm
 
 CHANNELS = st.sampled_from([1, 2, 3, 5, 7, 9])
 

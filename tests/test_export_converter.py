@@ -7,6 +7,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 from ai_edge_litert.interpreter import Interpreter, OpResolverType
+
 from lpn_tf.export.reference import ReferenceExecutor
 from lpn_tf.export.tflite_reader import read_tflite
 

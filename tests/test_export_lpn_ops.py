@@ -8,6 +8,7 @@ import numpy as np
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
+
 from lpn_tf.export import kernels as K
 from lpn_tf.export import lpn_ops, packing
 from lpn_tf.export.builder import GraphBuilder

@@ -5,6 +5,7 @@ from __future__ import annotations
 import numpy as np
 from hypothesis import given, settings
 from hypothesis import strategies as st
+
 from lpn_tf.export import memory_plan
 from lpn_tf.export.builder import GraphBuilder
 from lpn_tf.export.random_graphs import LayerSpec, output_shapes_ok, random_graph

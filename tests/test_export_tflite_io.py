@@ -10,6 +10,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 from ai_edge_litert import schema_py_generated as schema
+
 from lpn_tf.export import memory_plan, tflite_writer
 from lpn_tf.export.graph import GraphError, Op
 from lpn_tf.export.random_graphs import LayerSpec, random_graph

@@ -8,6 +8,7 @@ import numpy as np
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
+
 from lpn_tf.export import fixed_point as fp
 
 INT32 = st.integers(-(2**31), 2**31 - 1)

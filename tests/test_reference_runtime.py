@@ -6,11 +6,11 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+
+import lpn_tf
 from lpn_tf.export.random_graphs import LayerSpec, random_graph
 from lpn_tf.export.reference import ReferenceExecutor
 from lpn_tf.export.tflite_writer import write_tflite
-
-import lpn_tf
 from lpn_tf.runtime import Runner, load
 from lpn_tf.runtime.api import BACKENDS, UnknownBackendError
 
