@@ -25,18 +25,40 @@ from lpn_tf.export.tflite_reader import TFLiteFormatError, read_tflite
 from lpn_tf.export.tflite_writer import to_tflite_bytes, write_atomic, write_tflite
 
 __all__ = [
+    "ExportReport",
     "GraphBuilder",
     "GraphError",
     "IntGraph",
+    "LoweringError",
     "MemoryPlan",
     "Op",
     "Quant",
     "ReferenceExecutor",
     "TFLiteFormatError",
     "Tensor",
+    "export_tflite",
+    "lower",
+    "register_lowering",
     "plan",
     "read_tflite",
     "to_tflite_bytes",
     "write_atomic",
     "write_tflite",
 ]
+
+# the lowering imports TensorFlow: its names load on first use, so executors and readers stay light
+_LAZY = {
+    "ExportReport": "lpn_tf.export.api",
+    "export_tflite": "lpn_tf.export.api",
+    "LoweringError": "lpn_tf.export.lowering",
+    "lower": "lpn_tf.export.lowering",
+    "register_lowering": "lpn_tf.export.lowering",
+}
+
+
+def __getattr__(name: str) -> object:
+    import importlib
+
+    if name in _LAZY:
+        return getattr(importlib.import_module(_LAZY[name]), name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
