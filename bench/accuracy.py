@@ -20,43 +20,12 @@ import numpy as np
 import lpn_tf
 from lpn_tf import data
 from lpn_tf._keras import keras, tf
+from lpn_tf.models import digits_cnn, mnist1d_cnn
 from lpn_tf.schedule import PAPER_SCHEDULE
 
 K = keras.layers
 FT_LR = 2e-3  # fine-tuning learning rate (Adam, cosine decay to 0)
 FT_BATCH = 32
-
-
-def conv_block(x: Any, filters: int, kernel: Any, strides: Any) -> Any:
-    x = K.Conv2D(filters, kernel, strides=strides, padding="same", use_bias=False)(x)
-    x = K.BatchNormalization()(x)
-    return K.ReLU()(x)
-
-
-def mnist1d_cnn() -> keras.Model:
-    """Input (40, 1) → 4 Conv+BN+ReLU blocks → Flatten → Dense(10) logits.
-
-    The 1-D convolutions are Conv2D with (k, 1) kernels on a (40, 1, 1) view, because tfmot's default
-    scheme (the baseline) does not support Conv1D.
-    """
-    inp = keras.Input((40, 1), name="signal")
-    x = K.Reshape((40, 1, 1))(inp)
-    x = conv_block(x, 32, (5, 1), 1)
-    x = conv_block(x, 32, (3, 1), (2, 1))
-    x = conv_block(x, 64, (3, 1), (2, 1))
-    x = conv_block(x, 64, (3, 1), 1)
-    x = K.Flatten()(x)
-    return keras.Model(inp, K.Dense(10, name="logits")(x), name="mnist1d_cnn")
-
-
-def digits_cnn() -> keras.Model:
-    """Input (8, 8, 1) → 3 Conv2D+BN+ReLU blocks → GlobalAveragePooling → Dense(10) logits."""
-    inp = keras.Input((8, 8, 1), name="image")
-    x = conv_block(inp, 16, 3, 1)
-    x = conv_block(x, 32, 3, 2)
-    x = conv_block(x, 32, 3, 1)
-    x = K.GlobalAveragePooling2D()(x)
-    return keras.Model(inp, K.Dense(10, name="logits")(x), name="digits_cnn")
 
 
 # the same schemes with the first and last layer following the scheme too (shift weights; for shift-wa

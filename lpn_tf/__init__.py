@@ -29,6 +29,8 @@ _LAZY: dict[str, str] = {
     "runtime": "lpn_tf.runtime",
     "ace": "lpn_tf.ace",  # the subpackage is callable: lpn_tf.ace(model, version=2)
     "calibrate": "lpn_tf.ace.fit",
+    "models": "lpn_tf.models",
+    "QuantNorm": "lpn_tf.pikelpn",
 }
 
 __all__ = ["__version__", *_LAZY]

@@ -91,6 +91,12 @@ class Scheme:
             (the logits) with ``"int8"`` activations. Without such layers: the topologically first/last.
         overrides: layer name → ``{"weights": ..., "depthwise_weights": ..., "output": ...}``, winning
             over everything above (``"output"`` is the quantizer of the block output of that layer).
+        quant_norm: ``None`` (BatchNormalization stays a float layer, folded by the exporter) or the
+            keyword arguments of :class:`lpn_tf.pikelpn.QuantNorm` (e.g. ``{"mantissa_bits": 8}``): each
+            BN folded into a conv/dense becomes a QuantNorm with that conv's ReLU/ReLU6 as its clamp, and
+            Add / AveragePooling2D (valid) / GlobalAveragePooling2D become the QuantAdd / Quant…Pooling
+            layers of :mod:`lpn_tf.pikelpn` (its ``mantissa_bits`` / ``power_of_two`` / ``max_shift``)
+            unless it has ``"rescale_ops": False``.
     """
 
     name: str = "custom"
@@ -101,6 +107,7 @@ class Scheme:
     first_layer: Literal["scheme", "int8"] = "scheme"
     last_layer: Literal["scheme", "int8"] = "scheme"
     overrides: Mapping[str, Mapping[str, qz.QuantizerLike]] = dataclasses.field(default_factory=dict)
+    quant_norm: Mapping[str, Any] | None = None
 
     def __post_init__(self) -> None:
         for policy in (self.first_layer, self.last_layer):
@@ -140,11 +147,32 @@ SCHEMES: dict[str, Scheme] = {
     "shift-wa": Scheme(
         name="shift-wa", weights="shift3", activations="shift3", first_layer="int8", last_layer="int8"
     ),
+    # PikeLPN (docs/pikelpn.md): DHQ (depthwise 8-bit per-channel, others shift3), 5-bit activations,
+    # QuantNorm with 8-bit double-quantized requantization factors; "pikelpn-a8": int8 activations
+    # (what the current lowering can export)
+    "pikelpn": Scheme(
+        name="pikelpn",
+        weights="shift3",
+        depthwise_weights="int8_weight",
+        activations="uniform5",
+        first_layer="int8",
+        last_layer="int8",
+        quant_norm={"mantissa_bits": 8},
+    ),
+    "pikelpn-a8": Scheme(
+        name="pikelpn-a8",
+        weights="shift3",
+        depthwise_weights="int8_weight",
+        activations="int8",
+        first_layer="int8",
+        last_layer="int8",
+        quant_norm={"mantissa_bits": 8, "rescale_ops": False},
+    ),
 }
 """The named schemes. ``shift``: shift weights (1 sign + 2 exponent bits), 8-bit activations;
 ``shift-wa``: shift weights and activations. Both keep the first and last layer at int8 weights (and
 int8 logits), the usual policy for deployment; change it with
-``Scheme.get("shift", first_layer="scheme")``."""
+``Scheme.get("shift", first_layer="scheme")``. ``pikelpn``: see docs/pikelpn.md."""
 
 
 # ------------------------------------------------------------------------------------------------
@@ -396,7 +424,7 @@ def quantize_model(float_model: Any, scheme: str | Scheme = "int8") -> Any:
     """
     scheme = Scheme.get(scheme)
     graph = _graph(float_model)
-    points, _ = _blocks(graph)
+    points, absorbed = _blocks(graph)
     first, last = _first_and_last(float_model, graph, points)
     unknown = set(scheme.overrides) - {n.layer.name for n in graph.nodes}
     if unknown:
@@ -432,6 +460,8 @@ def quantize_model(float_model: Any, scheme: str | Scheme = "int8") -> Any:
         return candidate
 
     new_layers: dict[int, Any] = {}  # id(float layer) -> new layer
+    folded_relu = _quant_norm_relus(graph, absorbed) if scheme.quant_norm is not None else {}
+    clamps = {i for i in folded_relu.values() if i is not None}
     tensors: dict[str, Any] = {}
     new_inputs = []
     for kt in float_model.inputs:
@@ -448,9 +478,32 @@ def quantize_model(float_model: Any, scheme: str | Scheme = "int8") -> Any:
 
     for node in graph.nodes:
         layer = node.layer
+        if id(node) in clamps:  # the clamp of a QuantNorm: pass the tensor through
+            tensors[_single_output(node)] = mapped(node.call_args[0])
+            point = points.get(_single_output(node))
+            if point is not None:
+                tid = _single_output(node)
+                q = ql.QuantizeTensor(output_quantizer(point), name=unique(f"{layer.name}_quant"))
+                tensors[tid] = q(tensors[tid])
+            continue
         if id(layer) not in new_layers:
-            if type(layer) in _QUANTIZED:
+            if id(node) in folded_relu:
+                from lpn_tf.pikelpn import QuantNorm
+
+                relu_id = folded_relu[id(node)]
+                relu = next((n.layer for n in graph.nodes if id(n) == relu_id), None)
+                act = "linear" if relu is None else _activation_name(relu)
+                kwargs = {k: v for k, v in scheme.quant_norm.items() if k != "rescale_ops"}
+                new_layers[id(layer)] = QuantNorm.from_batch_norm(layer, activation=act, **kwargs)
+            elif type(layer) in _QUANTIZED:
                 new_layers[id(layer)] = _quantized_copy(layer, *weights_for(layer))
+            elif (
+                scheme.quant_norm is not None
+                and scheme.quant_norm.get("rescale_ops", True)
+                and _rescaled_class(layer) is not None
+            ):
+                dq = {k: v for k, v in scheme.quant_norm.items() if k in _DQ_KEYS}
+                new_layers[id(layer)] = _rescaled_class(layer).from_config({**layer.get_config(), **dq})
             else:
                 new_layers[id(layer)] = _float_copy(layer)
         new_layer = new_layers[id(layer)]
@@ -475,8 +528,34 @@ def quantize_model(float_model: Any, scheme: str | Scheme = "int8") -> Any:
         outputs = outputs[0]
     qat = keras.Model(new_inputs, outputs, name=f"{float_model.name}_qat")
     for node in graph.nodes:
-        _copy_weights(node.layer, new_layers[id(node.layer)])
+        if id(node.layer) in new_layers:
+            _copy_weights(node.layer, new_layers[id(node.layer)])
     return qat
+
+
+_DQ_KEYS = ("mantissa_bits", "power_of_two", "max_shift")
+
+
+def _rescaled_class(layer: Any) -> type | None:
+    """pikelpn: the rescaling layer (double-quantized multipliers) replacing an Add / average pooling."""
+    from lpn_tf.pikelpn import RESCALED
+
+    if type(layer) is K.AveragePooling2D and layer.padding != "valid":
+        return None
+    return RESCALED.get(type(layer))
+
+
+def _quant_norm_relus(graph: _Graph, absorbed: dict[int, Any]) -> dict[int, int | None]:
+    """For the pikelpn rewrite: id(BN node folded into a conv/dense) → id(its absorbed ReLU/ReLU6 node,
+    which becomes the QuantNorm's clamp) or None."""
+    out: dict[int, int | None] = {}
+    for node in graph.nodes:
+        if type(node.layer) is not K.BatchNormalization or id(node) not in absorbed:
+            continue
+        nxt = graph.consumers.get(_single_output(node), [])
+        relu = len(nxt) == 1 and id(nxt[0]) in absorbed and _is_relu_like(nxt[0].layer)
+        out[id(node)] = id(nxt[0]) if relu else None
+    return out
 
 
 def calibrate_activations(model: Any, x: Any) -> Any:
