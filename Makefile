@@ -12,7 +12,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.lpn-setup-stamp
 TOOLCHAIN_STAMP := build/.toolchain-ok
-APT_PACKAGES := gcc-arm-none-eabi libnewlib-arm-none-eabi qemu-system-arm
+APT_PACKAGES := gcc-arm-none-eabi libnewlib-arm-none-eabi qemu-system-arm clang libclang-rt-14-dev
 PYTEST := $(BIN)/python -m pytest
 
 .PHONY: setup demo test test-all bench export firmware qemu lint clean toolchain
@@ -30,7 +30,8 @@ $(STAMP): pyproject.toml
 # otherwise the exact command is printed together with what will not work without it.
 $(TOOLCHAIN_STAMP):
 	@if command -v arm-none-eabi-gcc >/dev/null && command -v qemu-system-arm >/dev/null \
-	    && arm-none-eabi-gcc -mthumb -mcpu=cortex-m4 -print-file-name=libc_nano.a | grep -q /; then \
+	    && arm-none-eabi-gcc -mthumb -mcpu=cortex-m4 -print-file-name=libc_nano.a | grep -q / \
+	    && command -v clang >/dev/null && clang -print-file-name=libclang_rt.fuzzer-x86_64.a | grep -q /; then \
 	  mkdir -p build && touch $@; \
 	elif [ "$$(id -u)" = 0 ]; then \
 	  echo "installing $(APT_PACKAGES)"; \
@@ -40,7 +41,8 @@ $(TOOLCHAIN_STAMP):
 	else \
 	  echo "NOTE: the ARM toolchain and QEMU are missing. Install them with:"; \
 	  echo "  sudo apt-get install -y --no-install-recommends $(APT_PACKAGES)"; \
-	  echo "Without them: no Cortex-M builds, no emulated runs (qemu-* backends), and those tests fail."; \
+	  echo "Without them: no Cortex-M builds, no emulated runs (qemu-* backends), no fuzzing (clang),"; \
+	  echo "and those tests fail."; \
 	fi
 
 toolchain: $(TOOLCHAIN_STAMP)
@@ -59,8 +61,14 @@ bench: setup
 	  for b in bench/*.py; do echo "== $$b"; $(BIN)/python $$b || exit 1; done; \
 	else echo "no benchmarks yet"; fi
 
+# Export a trained QAT model (.keras): make export MODEL=qat.keras [OPS=lpn|builtin]
+EXPORT_MODEL ?= $(if $(MODEL),$(MODEL),build/demo/model_shift_qat.keras)
+OPS ?= lpn
 export: setup
-	$(BIN)/lpn export $(if $(MODEL),$(MODEL),build/demo/model.keras) -o build/export/model.tflite
+	@test -e $(EXPORT_MODEL) || { echo "no model at $(EXPORT_MODEL): run 'make demo' or pass MODEL=qat.keras"; exit 2; }
+	@mkdir -p build/export
+	$(BIN)/lpn export $(EXPORT_MODEL) -o build/export/$(basename $(notdir $(EXPORT_MODEL)))_$(OPS).tflite \
+	  --ops $(OPS) --representative 64
 
 # Host library + CLI runner, the sanitized build, the QEMU plugin, and the Cortex-M runner objects
 # (reference and optimized kernels) for every emulated core.

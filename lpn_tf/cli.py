@@ -46,7 +46,9 @@ def build_parser() -> argparse.ArgumentParser:
 
     from lpn_tf import profile
     from lpn_tf.ace.cli import add_ace_parser, add_calibrate_parser
+    from lpn_tf.export.cli import add_export_parser
 
+    add_export_parser(sub)
     profile.add_parser(sub)
     add_ace_parser(sub)
     add_calibrate_parser(sub)

@@ -20,7 +20,9 @@ import numpy as np
 
 from lpn_tf import toolchain
 
-SCHEMES = ("int8", "shift", "pikelpn")  # QAT schemes fine-tuned from the float model
+# QAT schemes fine-tuned from the float model. "pikelpn" (5-bit activations) is the low-ACEv2 model;
+# "pikelpn-a8" is its variant with int8 activations, which the lowering exports today.
+SCHEMES = ("int8", "shift", "pikelpn", "pikelpn-a8")
 EQUALITY_SAMPLES = 64  # test samples compared across executors (QEMU runs them in one process)
 
 
@@ -108,12 +110,13 @@ def export_models(ctx: Context) -> str:
 
     parts = []
     for scheme, model in ctx.qat.items():
+        model.save(ctx.out / f"model_{scheme}_qat.keras")
         for flavor in ("builtin", "lpn"):
             path = ctx.out / f"model_{scheme}_{flavor}.tflite"
             try:
                 ctx.exports[scheme, flavor] = export_tflite(model, path, ops=flavor)
             except ValueError as exc:  # e.g. a scheme a flavor cannot express: reported, not hidden
-                ctx.notes.append(f"{scheme}/{flavor} not exported: {exc}")
+                ctx.notes.append(f"{scheme}/{flavor} not exported: {str(exc).splitlines()[0]}")
                 continue
             ctx.paths[scheme, flavor] = path
             parts.append(f"{scheme}/{flavor} {ctx.exports[scheme, flavor].weight_bytes} B weights")

@@ -85,6 +85,7 @@ def diagnose() -> Report:
     versions["host cc"] = toolchain.tool_version("cc")
     versions["arm-none-eabi-gcc"] = toolchain.tool_version("arm-none-eabi-gcc")
     versions["qemu-system-arm"] = toolchain.tool_version("qemu-system-arm")
+    versions["clang (fuzzing)"] = toolchain.tool_version("clang")
 
     train = Capability("train (QAT in tf_keras)", _python_gaps(["tensorflow", "tf_keras",
                                                                 "tensorflow-model-optimization", "numpy"]),
@@ -99,7 +100,9 @@ def diagnose() -> Report:
     cortex = Capability("Cortex-M emulation (arm-none-eabi-gcc + QEMU mps2 M4/M7/M33)",
                         toolchain.cortex_m_missing(),
                         f"as root: apt-get update && {toolchain.APT_INSTALL} (or `sudo make setup`)")
-    return Report(versions, [train, export, host, cortex])
+    fuzz = Capability("fuzzing (clang + libFuzzer, ASan/UBSan)", toolchain.fuzzing_missing(),
+                      f"as root: apt-get update && {toolchain.APT_INSTALL}")
+    return Report(versions, [train, export, host, cortex, fuzz])
 
 
 def main() -> int:

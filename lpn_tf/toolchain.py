@@ -17,7 +17,10 @@ REPO_ROOT = Path(__file__).resolve().parent.parent
 FIRMWARE_DIR = REPO_ROOT / "firmware"
 BUILD_DIR = REPO_ROOT / "build"
 
-APT_PACKAGES = ("gcc-arm-none-eabi", "libnewlib-arm-none-eabi", "qemu-system-arm")
+APT_PACKAGES = (
+    "gcc-arm-none-eabi", "libnewlib-arm-none-eabi", "qemu-system-arm",  # Cortex-M builds and emulation
+    "clang", "libclang-rt-14-dev",  # libFuzzer harnesses
+)
 APT_INSTALL = "apt-get install -y --no-install-recommends " + " ".join(APT_PACKAGES)
 
 
@@ -100,6 +103,18 @@ def cortex_m_missing() -> list[str]:
             if target.machine not in machines:
                 missing.append(f"QEMU machine {target.machine} ({target.description})")
     return missing
+
+
+def fuzzing_missing() -> list[str]:
+    """What is missing for the libFuzzer harnesses (clang and its fuzzer runtime); empty when all is there."""
+    clang = which("clang")
+    if clang is None:
+        return ["clang (Debian package clang)"]
+    out = subprocess.run([clang, "-print-file-name=libclang_rt.fuzzer-x86_64.a"], capture_output=True,
+                         text=True, check=False)
+    if not os.path.isabs(out.stdout.strip()):
+        return ["libFuzzer runtime (Debian package libclang-rt-14-dev)"]
+    return []
 
 
 def make_firmware(goal: str, target: str | None = None, build_dir: Path | None = None) -> None:

@@ -30,7 +30,8 @@ def test_doctor_reports_versions_and_capabilities(cortex_m_toolchain) -> None:
     for name in ["tensorflow", "tf_keras", "tensorflow-model-optimization", "ai-edge-litert", "numpy",
                  "arm-none-eabi-gcc", "qemu-system-arm"]:
         assert name in text
-    assert [c.name.split()[0] for c in report.capabilities] == ["train", "export", "host", "Cortex-M"]
+    names = [c.name.split()[0] for c in report.capabilities]
+    assert names == ["train", "export", "host", "Cortex-M", "fuzzing"]
     # after `make setup` (which CI runs), every capability is available
     assert report.ok, text
 
