@@ -2,10 +2,11 @@
 
 For MNIST-1D (4000/1000) and sklearn digits (80/20, seed 0): train a float CNN, then fine-tune from
 it for at most 15 epochs: tfmot int8 QAT, lpn int8, lpn shift weights (8-bit activations), lpn shift
-weights + activations (λ schedule of the paper), evaluated at λ = 0. Prints one table (top-1 %, bits)
-and the training-step time ratio lpn-QAT / tfmot-QAT for the same network.
+weights + activations (λ schedule of the paper), evaluated at λ = 0. Prints one table (top-1 %, bits,
+and each model's cost: ACE v1, ACEv2 with the default table, ACEv2 with the M4 table calibrated by
+``bench/calibrate.py``) and the training-step time ratio lpn-QAT / tfmot-QAT for the same network.
 
-Usage: ``python bench/accuracy.py [--quick] [--datasets mnist1d digits] [--seed 0]``.
+Usage: ``python bench/accuracy.py [--quick] [--datasets mnist1d digits] [--seed 0] [--costs PATH]``.
 """
 
 from __future__ import annotations
@@ -13,6 +14,7 @@ from __future__ import annotations
 import argparse
 import time
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -26,6 +28,8 @@ from lpn_tf.schedule import PAPER_SCHEDULE
 K = keras.layers
 FT_LR = 2e-3  # fine-tuning learning rate (Adam, cosine decay to 0)
 FT_BATCH = 32
+CALIBRATED_COSTS = Path(__file__).resolve().parents[1] / "build" / "bench" / "costs-m4-ref.json"
+CALIBRATION_GRAPHS = 30  # random models profiled on emulated M4 when no calibrated table exists yet
 
 
 # the same schemes with the first and last layer following the scheme too (shift weights; for shift-wa
@@ -120,9 +124,41 @@ def step_times(
     return [float(np.median(t)) for t in times]
 
 
-def run(names: list[str], quick: bool, seed: int) -> None:
+def calibrated_table(path: Path = CALIBRATED_COSTS) -> lpn_tf.ace.CostTable:
+    """The ACEv2 cost table calibrated on emulated M4 (reference kernels; unit: instructions): loaded from
+    ``path``, or fitted on a short sweep of :data:`CALIBRATION_GRAPHS` random models (bench/calibrate.py,
+    needs arm-none-eabi-gcc and qemu-system-arm) and saved there."""
+    if not path.exists():
+        import calibrate as sweep_bench  # bench/calibrate.py (this script's folder is on sys.path)
+
+        from lpn_tf.ace import measurements
+
+        print(
+            f"{path} not found: calibrating on {CALIBRATION_GRAPHS} random models (emulated M4)", flush=True
+        )
+        path.parent.mkdir(parents=True, exist_ok=True)
+        rows = sweep_bench.sweep("m4", CALIBRATION_GRAPHS, "ref", seed=123)
+        csv = measurements.save(path.with_name("measurements-m4-ref.csv"), rows)
+        lpn_tf.calibrate(csv).table.save(path)
+    return lpn_tf.ace.CostTable.load(path)
+
+
+def ace_columns(model: keras.Model, calibrated: lpn_tf.ace.CostTable) -> tuple[float, float, float]:
+    """``(ACE v1, ACEv2 default table, ACEv2 calibrated table)`` of one model, per inference of one sample.
+
+    The first two are in ACE units (1 = one 1-bit × 1-bit MAC); the third in the calibrated table's unit
+    (predicted M4 instructions with the reference kernels). lpn models are priced as exported with the
+    default flavor (``ops="lpn"``, 16-bit LPN mantissas).
+    """
+    default = lpn_tf.ace(model, version=2)
+    return float(default.total_v1), float(default.total_v2), float(lpn_tf.ace(model, costs=calibrated).total)
+
+
+def run(names: list[str], quick: bool, seed: int, costs: Path = CALIBRATED_COSTS) -> None:
     float_epochs, qat_epochs = (15, 3) if quick else (60, 15)
+    calibrated = calibrated_table(costs)
     rows: list[tuple[str, str, str, float]] = []
+    aces: list[tuple[float, float, float]] = []
     ratios: list[tuple[str, str, float]] = []
     for name in names:
         split = DATASETS[name][0]()
@@ -130,11 +166,13 @@ def run(names: list[str], quick: bool, seed: int) -> None:
         t0 = time.time()
         fmodel = train_float(name, split, float_epochs, seed)
         rows.append((name, "float CNN", "32/32", top1(fmodel, x_te, y_te)))
+        aces.append(ace_columns(fmodel, calibrated))
         print(f"[{name}] float trained in {time.time() - t0:.0f} s", flush=True)
 
         tq = tfmot_qat(fmodel)
         fine_tune(tq, split, qat_epochs, lam=False, seed=seed)
         rows.append((name, "tfmot int8 QAT", "8/8", top1(tq, x_te, y_te)))
+        aces.append(ace_columns(tq, calibrated))
 
         variants = [
             ("lpn int8", "int8", "8/8"),
@@ -147,6 +185,7 @@ def run(names: list[str], quick: bool, seed: int) -> None:
             qm = lpn_tf.quantize_model(fmodel, scheme)
             fine_tune(qm, split, qat_epochs, lam=lpn_tf.Scheme.get(scheme).name != "int8", seed=seed)
             rows.append((name, label, bits, top1(qm, x_te, y_te)))
+            aces.append(ace_columns(qm, calibrated))
             print(f"[{name}] {label}: {rows[-1][3]:.2f}", flush=True)
 
         x_tr, y_tr = split[0], split[1]
@@ -157,10 +196,25 @@ def run(names: list[str], quick: bool, seed: int) -> None:
             ratios.append((name, scheme, t / t_tfmot))
 
     print()
-    print(f"{'data set':<9} {'model':<46} {'bits W/A':>8} {'top-1 %':>8} {'Δ float':>8}")
+    print(
+        f"{'data set':<9} {'model':<46} {'bits W/A':>8} {'top-1 %':>8} {'Δ float':>8} "
+        f"{'ACE v1':>12} {'ACEv2 default':>14} {'ACEv2 calibr.':>14}"
+    )
     float_acc = {n: a for n, label, _, a in rows if label == "float CNN"}
-    for name, label, bits, acc in rows:
-        print(f"{name:<9} {label:<46} {bits:>8} {acc:8.2f} {acc - float_acc[name]:+8.2f}")
+    for (name, label, bits, acc), (v1, v2, v2c) in zip(rows, aces, strict=True):
+        print(
+            f"{name:<9} {label:<46} {bits:>8} {acc:8.2f} {acc - float_acc[name]:+8.2f} "
+            f"{v1:12,.0f} {v2:14,.0f} {v2c:14,.0f}"
+        )
+    print(
+        "ACE v1 (Σ MACs·b_w·b_a) and ACEv2 default (docs/ace.md: MACs + elementwise + requantization) are in "
+        "ACE units (1-bit×1-bit MACs)"
+    )
+    print(
+        f"ACEv2 calibr.: predicted Cortex-M4 instructions per inference, table {costs} "
+        f"({calibrated.name}); the sweep measured integer kernels only, so the float row uses its generic"
+    )
+    print("  (not per-family) coefficients and is not a prediction of a float build")
     print()
     print(
         "training-step time ratio lpn-QAT / tfmot-QAT "
@@ -187,8 +241,11 @@ def main() -> None:
     parser.add_argument("--quick", action="store_true", help="few epochs: a smoke test of the pipeline")
     parser.add_argument("--datasets", nargs="+", default=list(DATASETS), choices=list(DATASETS))
     parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument(
+        "--costs", type=Path, default=CALIBRATED_COSTS, help="calibrated cost table (made if missing)"
+    )
     args = parser.parse_args()
-    run(args.datasets, args.quick, args.seed)
+    run(args.datasets, args.quick, args.seed, args.costs)
 
 
 if __name__ == "__main__":

@@ -9,21 +9,28 @@ as its deployment:
 - weighted layers: ``b_w`` = the kernel quantizer's precision (shift quantizers: ``1 + exponent_bits``,
   arith ``shift``), ``b_a`` = the precision of the QuantizeTensor feeding the layer, a 32-bit
   accumulator, one requantization per output with a 32-bit multiplier (int weights, builtin TFLite ops)
-  or a ``mantissa_bits``-bit one (shift weights, LPN ops with double quantization);
+  or a ``mantissa_bits``-bit one (shift weights, LPN ops with double quantization); with
+  ``ops="builtin"`` (the exporter's builtin flavor) shift weights are int8 builtin ops too: arith
+  ``int``, 32-bit multipliers. An int-weight layer followed by a QuantNorm is a builtin op as well: the
+  QuantNorm's ``mantissa_bits``-wide multiplier is held and applied as a Q31 int32 (32-bit multiply);
+- a weighted layer without bias followed by a folded BN (or QuantNorm) gets the bias the fold creates
+  (one accumulator-width add per output, ``C_out`` 32-bit biases), as in the exported graph;
 - a BN not folded into a conv/dense is a QuantNorm (``mantissa_bits`` multiplier); Add, pools,
   softmax are their int8 TFLite ops;
 - ``QuantizeTensor`` layers cost nothing themselves (their requantization is counted at the producer).
 
-``mantissa_bits`` (default 16) must match the exporter's choice; pass ``mantissa_bits=`` to ``ace``.
+``mantissa_bits`` (default 16) and ``ops`` (default ``"lpn"``) must match the exporter's choice; pass
+them to ``ace``. docs/ace.md ("QAT model and .tflite") lists what the exported graph counts differently.
 """
 
 from __future__ import annotations
 
+import dataclasses
 from typing import Any
 
 from lpn_tf.ace import keras_adapter
 from lpn_tf.ace.keras_adapter import count_keras, is_keras_model
-from lpn_tf.ace.ops import Numerics, OpCount
+from lpn_tf.ace.ops import CountError, Elementwise, Numerics, OpCount, nbytes
 from lpn_tf.ace.registry import LAYER_COUNTERS, LayerInfo, ModelAdapter, register_model
 
 WEIGHTED = ("QConv1D", "QConv2D", "QDense", "QDepthwiseConv2D", "QSeparableConv2D")
@@ -31,6 +38,8 @@ QUANTIZE_TENSOR = "QuantizeTensor"
 ACCUMULATOR_BITS = 32
 BUILTIN_SCALE_BITS = 32
 DEFAULT_MANTISSA_BITS = 16
+FLAVORS = ("lpn", "builtin")
+FOLDED_KINDS = ("batch_norm", "quant_norm")
 
 
 def is_lpn_model(obj: Any) -> bool:
@@ -63,24 +72,35 @@ def input_bits(layer: Any, default: int = 8) -> int:
     return default
 
 
-def _weight_numerics(quantizer: Any, bits_activation: int, mantissa_bits: int) -> Numerics:
+def _weight_numerics(
+    quantizer: Any, bits_activation: int, mantissa_bits: int, flavor: str = "lpn"
+) -> Numerics:
     if quantizer is None:
         return Numerics.floating(32)
-    if type(quantizer).__name__ == "Shift":
+    if type(quantizer).__name__ == "Shift" and flavor == "lpn":
         return Numerics.integer(
             int(quantizer.precision), bits_activation, ACCUMULATOR_BITS, mantissa_bits, "shift"
         )
     return Numerics.integer(int(quantizer.precision), bits_activation, ACCUMULATOR_BITS, BUILTIN_SCALE_BITS)
 
 
-def count_lpn(model: Any, *, mantissa_bits: int = DEFAULT_MANTISSA_BITS, **options: Any) -> list[OpCount]:
+def count_lpn(
+    model: Any, *, mantissa_bits: int = DEFAULT_MANTISSA_BITS, ops: str = "lpn", **options: Any
+) -> list[OpCount]:
     """The op rows of an lpn QAT model (see the module docstring).
 
     Args:
         model: a model from :func:`lpn_tf.quantize_model` (or built from lpn layers).
         mantissa_bits: width of the requantization multipliers of LPN ops (shift layers, QuantNorm).
+        ops: the export flavor priced, ``"lpn"`` (LPN shift ops) or ``"builtin"`` (TFLite builtins only),
+            as in :func:`lpn_tf.export.lower`.
         options: passed to :func:`lpn_tf.ace.keras_adapter.count_keras`.
+
+    Raises:
+        CountError: ``ops`` is not a flavor, or a layer cannot be counted (naming it).
     """
+    if ops not in FLAVORS:
+        raise CountError(f"ops must be one of {FLAVORS}, got {ops!r}")
 
     def numerics(layer: Any) -> Numerics:
         cls = type(layer).__name__
@@ -92,19 +112,44 @@ def count_lpn(model: Any, *, mantissa_bits: int = DEFAULT_MANTISSA_BITS, **optio
                 or quantizers.get("kernel")
                 or quantizers.get("depthwise_kernel")
             )
-            return _weight_numerics(main, bits, mantissa_bits)
+            return _weight_numerics(main, bits, mantissa_bits, ops)
         if cls == "BatchNormalization":
             return Numerics.integer(8, bits, ACCUMULATOR_BITS, mantissa_bits)
         return Numerics.integer(8, bits, ACCUMULATOR_BITS, BUILTIN_SCALE_BITS)
 
-    return count_keras(model, numerics=numerics, mantissa_bits=mantissa_bits, **options)
+    rows = count_keras(model, numerics=numerics, mantissa_bits=mantissa_bits, ops=ops, **options)
+    return with_folded_biases(rows)
+
+
+def with_folded_biases(rows: list[OpCount]) -> list[OpCount]:
+    """``rows`` with the bias that folding a BN / QuantNorm gives a weighted op without one: one
+    ``b_acc``-bit add per output element and ``C_out`` ``b_acc``-bit biases in its weight bytes."""
+    index = {row.name: i for i, row in enumerate(rows)}
+    out = list(rows)
+    for row in rows:
+        target = row.note.removeprefix("fused into ") if row.note.startswith("fused into ") else ""
+        target = target if target in index else f"{target}/pointwise"  # separable: its pointwise half
+        if row.kind not in FOLDED_KINDS or target not in index:
+            continue
+        i = index[target]
+        op = out[i]
+        if not op.macs or any(ew.kind == "add" and ew.bits_x == op.bits_accumulator for ew in op.elementwise):
+            continue  # not a weighted op, or it already has a bias
+        channels = op.output_shape[-1] if op.output_shape else 1
+        out[i] = dataclasses.replace(
+            op,
+            elementwise=(Elementwise("add", op.output_elements, op.bits_accumulator), *op.elementwise),
+            weight_bytes=op.weight_bytes + nbytes(channels, op.bits_accumulator),
+        )
+    return out
 
 
 def count_qseparable(info: LayerInfo) -> list[OpCount]:
     """QSeparableConv2D: the depthwise half with its own quantizer (DHQ: different widths/families)."""
     dw_q = info.layer.kernel_quantizers().get("depthwise_kernel")
     mantissa = int(info.options.get("mantissa_bits", DEFAULT_MANTISSA_BITS))
-    dw_num = _weight_numerics(dw_q, info.numerics.bits_activation, mantissa)
+    flavor = str(info.options.get("ops", "lpn"))
+    dw_num = _weight_numerics(dw_q, info.numerics.bits_activation, mantissa, flavor)
     return keras_adapter.count_separable(info, depthwise_numerics=dw_num)
 
 
