@@ -227,3 +227,13 @@ def test_lpn_tf_ace_is_callable_and_calibrate_is_exported():
     from lpn_tf.ace.fit import calibrate
 
     assert lpn_tf.calibrate is calibrate
+
+
+def test_a_row_without_work_pays_no_op_overhead() -> None:
+    """A layer folded into its neighbour (no MACs, no elementwise, no bytes) is no op on the device."""
+    from lpn_tf.ace.ops import OpCount, units
+
+    free = OpCount(name="bn", kind="batch_norm", arith="int", note="folded into conv")
+    assert units(free) == {}
+    worked = OpCount(name="conv", kind="conv2d", arith="int", macs=10, bits_weight=8, bits_activation=8)
+    assert units(worked)[("overhead", "op")] == 1

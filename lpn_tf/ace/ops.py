@@ -290,7 +290,8 @@ def units(op: OpCount) -> dict[tuple[str, str], float]:
     put("memory", "load_byte", op.weight_bytes + op.input_bytes)
     put("memory", "store_byte", op.output_bytes)
     put("overhead", "tap", op.taps)
-    put("overhead", "op", 1)
+    if out:  # a row with no work (e.g. a BN folded into its conv) is no op on the device: no overhead
+        put("overhead", "op", 1)
     return out
 
 
