@@ -45,15 +45,16 @@ lpn_status lpn_conv_s8(const lpn_context *ctx, const lpn_conv_params *params, co
                             const int8_t *in_px = input + ((b * in_h + in_y) * in_w + in_x) * in_c + group * k_c;
                             const int8_t *f_px = filter + ((oc * k_h + ky) * k_w + kx) * k_c;
                             for (int32_t ic = 0; ic < k_c; ++ic) {
-                                acc += (int32_t)f_px[ic] * ((int32_t)in_px[ic] + params->input_offset);
+                                const int32_t x = (int32_t)in_px[ic] + params->input_offset;
+                                acc = lpn_add_wrap(acc, (int32_t)f_px[ic] * x);
                             }
                         }
                     }
                     if (bias != 0) {
-                        acc += bias[oc];
+                        acc = lpn_add_wrap(acc, bias[oc]);
                     }
                     acc = lpn_multiply_by_quantized_multiplier(acc, quant->multiplier[oc], quant->shift[oc]);
-                    acc += params->output_offset;
+                    acc = lpn_add_wrap(acc, params->output_offset);
                     acc = lpn_clamp(acc, params->activation.min, params->activation.max);
                     output[((b * out_h + oy) * out_w + ox) * out_c + oc] = (int8_t)acc;
                 }

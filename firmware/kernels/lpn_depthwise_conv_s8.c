@@ -48,14 +48,14 @@ lpn_status lpn_depthwise_conv_s8(const lpn_context *ctx, const lpn_dw_conv_param
                                 }
                                 const int32_t in_val = input[((b * in_h + in_y) * in_w + in_x) * in_c + ic];
                                 const int32_t f_val = filter[(ky * k_w + kx) * out_c + oc];
-                                acc += f_val * (in_val + params->input_offset);
+                                acc = lpn_add_wrap(acc, f_val * (in_val + params->input_offset));
                             }
                         }
                         if (bias != 0) {
-                            acc += bias[oc];
+                            acc = lpn_add_wrap(acc, bias[oc]);
                         }
                         acc = lpn_multiply_by_quantized_multiplier(acc, quant->multiplier[oc], quant->shift[oc]);
-                        acc += params->output_offset;
+                        acc = lpn_add_wrap(acc, params->output_offset);
                         acc = lpn_clamp(acc, params->activation.min, params->activation.max);
                         output[((b * out_h + oy) * out_w + ox) * out_c + oc] = (int8_t)acc;
                     }

@@ -26,14 +26,16 @@ static inline lpn_status lpn_fully_connected_ref(const lpn_fc_params *params, co
             const int8_t *weights = filter + u * depth;
             int32_t acc = 0;
             for (int32_t d = 0; d < depth; ++d) {
-                acc += ((int32_t)weights[d] + params->filter_offset) * ((int32_t)row[d] + params->input_offset);
+                const int32_t product =
+                    ((int32_t)weights[d] + params->filter_offset) * ((int32_t)row[d] + params->input_offset);
+                acc = lpn_add_wrap(acc, product);
             }
             if (bias != 0) {
-                acc += bias[u];
+                acc = lpn_add_wrap(acc, bias[u]);
             }
             const int32_t q = u * quant_step;
             acc = lpn_multiply_by_quantized_multiplier_single_round(acc, multiplier[q], shift[q]);
-            acc += params->output_offset;
+            acc = lpn_add_wrap(acc, params->output_offset);
             output[b * units + u] = (int8_t)lpn_clamp(acc, params->activation.min, params->activation.max);
         }
     }

@@ -42,6 +42,12 @@ static inline int32_t lpn_shift_left_wrap(int32_t x, int32_t left_shift) {
     return (int32_t)((uint32_t)x << left_shift);
 }
 
+/* a + b with two's complement wraparound: an int32 accumulator that a hostile model overflows wraps, as on
+ * the Cortex-M and in TFLite in practice, instead of being undefined behaviour (found by firmware/fuzz). */
+static inline int32_t lpn_add_wrap(int32_t a, int32_t b) {
+    return (int32_t)((uint32_t)a + (uint32_t)b);
+}
+
 /* TFLite's MultiplyByQuantizedMultiplier (double rounding): x * multiplier * 2^(shift - 31). */
 static inline int32_t lpn_multiply_by_quantized_multiplier(int32_t x, int32_t multiplier, int32_t shift) {
     const int32_t left_shift = shift > 0 ? shift : 0;

@@ -141,14 +141,14 @@ static int32_t lpn_conv_dot_1x1(const int8_t *f, const int16_t *buf, int32_t p, 
         c += 8;
     }
     for (int32_t t = 0; t < (len & 3); ++t) {
-        acc += f[t] * c[t];
+        acc = lpn_add_wrap(acc, f[t] * c[t]);
     }
     return acc;
 }
 
 static int8_t lpn_conv_requantize(const lpn_conv_params *p, const lpn_per_channel_quant *q, int32_t oc,
                                   int32_t acc) {
-    acc = lpn_cm_requantize(acc, q->multiplier[oc], q->shift[oc]) + p->output_offset;
+    acc = lpn_add_wrap(lpn_cm_requantize(acc, q->multiplier[oc], q->shift[oc]), p->output_offset);
     return (int8_t)lpn_clamp(acc, p->activation.min, p->activation.max);
 }
 

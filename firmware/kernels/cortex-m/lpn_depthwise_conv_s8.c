@@ -32,7 +32,7 @@ static void lpn_dw_window(int32_t origin, int32_t dilation, int32_t taps, int32_
 
 static int8_t lpn_dw_requantize(const lpn_dw_conv_params *p, const lpn_per_channel_quant *q, int32_t oc,
                                 int32_t acc) {
-    acc = lpn_cm_requantize(acc, q->multiplier[oc], q->shift[oc]) + p->output_offset;
+    acc = lpn_add_wrap(lpn_cm_requantize(acc, q->multiplier[oc], q->shift[oc]), p->output_offset);
     return (int8_t)lpn_clamp(acc, p->activation.min, p->activation.max);
 }
 
@@ -107,7 +107,8 @@ lpn_status lpn_depthwise_conv_s8(const lpn_context *ctx, const lpn_dw_conv_param
                         const int32_t in_y = in_y0 + dil_h * ky;
                         for (int32_t kx = kx0; kx < kx1; ++kx) {
                             const int32_t in_val = image[(in_y * in_w + in_x0 + dil_w * kx) * in_c + ic];
-                            acc += filter[(ky * k_w + kx) * out_c + oc] * (in_val + params->input_offset);
+                            const int32_t f_val = filter[(ky * k_w + kx) * out_c + oc];
+                            acc = lpn_add_wrap(acc, f_val * (in_val + params->input_offset));
                         }
                     }
                     out[oc] = lpn_dw_requantize(params, quant, oc, acc);

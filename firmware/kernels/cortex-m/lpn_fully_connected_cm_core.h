@@ -26,7 +26,7 @@ static inline int32_t lpn_fully_connected_cm_buffer_size(const lpn_dims *filter_
 
 static inline int8_t lpn_fully_connected_cm_out(const lpn_fc_params *p, int32_t multiplier, int32_t shift,
                                                 int32_t acc) {
-    acc = lpn_multiply_by_quantized_multiplier_single_round(acc, multiplier, shift) + p->output_offset;
+    acc = lpn_add_wrap(lpn_multiply_by_quantized_multiplier_single_round(acc, multiplier, shift), p->output_offset);
     return (int8_t)lpn_clamp(acc, p->activation.min, p->activation.max);
 }
 
@@ -63,8 +63,8 @@ static inline lpn_status lpn_fully_connected_cm(const lpn_context *ctx, const lp
         for (; u + 2 <= units; u += 2) {
             const int8_t *f0 = filter + u * depth;
             const int8_t *f1 = f0 + depth;
-            int32_t a0 = row_sum + (bias != 0 ? bias[u] : 0);
-            int32_t a1 = row_sum + (bias != 0 ? bias[u + 1] : 0);
+            int32_t a0 = lpn_add_wrap(row_sum, bias != 0 ? bias[u] : 0);
+            int32_t a1 = lpn_add_wrap(row_sum, bias != 0 ? bias[u + 1] : 0);
             int32_t d = 0;
             for (; d + 4 <= depth; d += 4) {
                 const uint32_t w0 = lpn_cm_read_u32(f0 + d), w1 = lpn_cm_read_u32(f1 + d);
@@ -84,7 +84,7 @@ static inline lpn_status lpn_fully_connected_cm(const lpn_context *ctx, const lp
         }
         for (; u < units; ++u) {
             const int8_t *f0 = filter + u * depth;
-            int32_t a0 = row_sum + (bias != 0 ? bias[u] : 0);
+            int32_t a0 = lpn_add_wrap(row_sum, bias != 0 ? bias[u] : 0);
             int32_t d = 0;
             for (; d + 4 <= depth; d += 4) {
                 const uint32_t w0 = lpn_cm_read_u32(f0 + d);

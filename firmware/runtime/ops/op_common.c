@@ -37,7 +37,9 @@ int lpn_is_int8_per_tensor(const lpn_tensor_t *t) { return t->type == LPN_TYPE_I
 
 lpn_dims lpn_nhwc(const lpn_tensor_t *t) {
     int32_t d[4] = {1, 1, 1, 1};
-    for (int32_t i = 0; i < t->rank && i < 4; ++i) {
+    /* Adapters call this before their rank check: a rank > 4 tensor keeps its last four dims (and is then
+     * refused by that check) instead of indexing d[] below 0 (found by firmware/fuzz). */
+    for (int32_t i = t->rank > 4 ? t->rank - 4 : 0; i < t->rank; ++i) {
         d[4 - t->rank + i] = t->dims[i];
     }
     lpn_dims out = {d[0], d[1], d[2], d[3]};

@@ -27,7 +27,8 @@ lpn_rt_status_t lpn_check_tensor(lpn_runtime_t *rt, const lpn_op_t *op, const lp
                                  int64_t detail);
 /* An int8 tensor with per-tensor quantization (exactly one scale). */
 int lpn_is_int8_per_tensor(const lpn_tensor_t *t);
-/* Dims of a rank <= 4 tensor as NHWC, right-aligned (a [b, c] tensor becomes {1, 1, b, c}). */
+/* Dims of a rank <= 4 tensor as NHWC, right-aligned (a [b, c] tensor becomes {1, 1, b, c}); of a rank > 4
+ * tensor, its last four dims (callers refuse rank > 4 after this call). */
 lpn_dims lpn_nhwc(const lpn_tensor_t *t);
 /* Inclusive int8 clamp for fused activation `act` (TFLite ActivationFunctionType: 0 NONE, 1 RELU,
  * 2 RELU_N1_TO_1, 3 RELU6) on `output`, as TFLite's CalculateActivationRangeQuantized. */
