@@ -6,6 +6,7 @@
 #   make bench     benchmarks (writes build/bench/)          make lint       ruff
 #   make export    MODEL=... -> build/export/               make firmware   host + Cortex-M builds
 #   make qemu      MODEL=... on emulated Cortex-M4           make clean
+#   make fuzz      libFuzzer smoke (60 s)                    make fuzz-long  hours
 
 PYTHON ?= python3
 VENV   := .venv
@@ -15,7 +16,7 @@ TOOLCHAIN_STAMP := build/.toolchain-ok
 APT_PACKAGES := gcc-arm-none-eabi libnewlib-arm-none-eabi qemu-system-arm clang libclang-rt-14-dev
 PYTEST := $(BIN)/python -m pytest
 
-.PHONY: setup demo test test-all bench export firmware qemu lint clean toolchain
+.PHONY: setup demo test test-all bench export firmware qemu lint clean toolchain fuzz fuzz-long fuzz-regressions
 
 setup: $(STAMP) $(TOOLCHAIN_STAMP)
 
@@ -83,6 +84,17 @@ QEMU_MODEL ?= $(if $(MODEL),$(MODEL),build/demo/model_lpn.tflite)
 qemu: setup
 	@test -f $(QEMU_MODEL) || { echo "no model at $(QEMU_MODEL): run 'make demo' or pass MODEL=file.tflite"; exit 2; }
 	$(BIN)/lpn profile $(QEMU_MODEL) --target m4 --kernels cortex-m
+
+# libFuzzer on the firmware's .tflite reader + planner + one invoke, under ASan + UBSan
+# (firmware/fuzz/; docs/reliability.md). FUZZ_SECONDS / FUZZ_LONG_SECONDS / FUZZ_JOBS set the budget.
+fuzz: setup
+	$(MAKE) -C firmware/fuzz fuzz FUZZ_SECONDS=$(or $(FUZZ_SECONDS),60)
+
+fuzz-long: setup
+	$(MAKE) -C firmware/fuzz fuzz-long FUZZ_LONG_SECONDS=$(or $(FUZZ_LONG_SECONDS),14400) FUZZ_JOBS=$(or $(FUZZ_JOBS),1)
+
+fuzz-regressions: setup
+	$(MAKE) -C firmware/fuzz fuzz-regressions
 
 lint: setup
 	$(BIN)/ruff check .

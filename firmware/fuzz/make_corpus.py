@@ -1,0 +1,80 @@
+"""Write the libFuzzer seed corpus: small exporter-written .tflite models covering every op the runtime runs.
+
+Usage (from the repository root)::
+
+    .venv/bin/python firmware/fuzz/make_corpus.py [OUT_DIR]     # default: firmware/fuzz/corpus
+
+Each seed is a valid model (checked by the host runtime before it is written) of at most
+:data:`MAX_SEED_BYTES` bytes, so that the fuzzer's mutations reach past the reader into the planner,
+the op adapters and the kernels. The output is deterministic (fixed seeds), so re-running it reproduces
+the committed corpus byte for byte.
+"""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import numpy as np
+
+from lpn_tf.export import tflite_writer
+from lpn_tf.export.random_graphs import LayerSpec, random_graph
+
+MAX_SEED_BYTES = 4096
+CORPUS_DIR = Path(__file__).resolve().parent / "corpus"
+
+# name -> (flavor, input (H, W), input channels, body layers, head units, head)
+SEEDS: dict[str, tuple[str, tuple[int, int], int, list[LayerSpec], int, str]] = {
+    "conv_relu_dense": ("builtin", (4, 4), 2, [LayerSpec("conv", channels=3, activation="RELU")], 3, "dense"),
+    "dwconv_residual_mean": ("builtin", (4, 4), 2,
+                             [LayerSpec("dwconv", multiplier=2), LayerSpec("residual")], 2, "mean_dense"),
+    "pools_softmax": ("builtin", (6, 6), 2,
+                      [LayerSpec("avgpool", kernel=2, stride=2),
+                       LayerSpec("maxpool", kernel=2, stride=1, padding="VALID")], 3, "dense_softmax"),
+    "conv_valid_stride2": ("builtin", (5, 5), 1,
+                           [LayerSpec("conv", kernel=3, stride=2, padding="VALID", channels=2,
+                                      activation="RELU6")], 0, "dense"),
+    "shift_conv_dense": ("lpn", (4, 4), 2, [LayerSpec("shift_conv", channels=3, exponent_bits=1)], 2,
+                         "shift_dense"),
+    "shift_dwconv_quant_norm": ("lpn", (4, 4), 3,
+                                [LayerSpec("shift_dwconv", exponent_bits=2), LayerSpec("quant_norm")], 0,
+                                "dense"),
+    "mixed_lpn_builtin": ("lpn", (4, 4), 2,
+                          [LayerSpec("conv", channels=2), LayerSpec("shift_conv", kernel=1, channels=2,
+                                                                     exponent_bits=3),
+                           LayerSpec("maxpool", kernel=2, stride=2)], 2, "mean_dense"),
+}
+
+
+def seed_bytes(name: str) -> bytes:
+    """The .tflite bytes of seed ``name`` (deterministic: the rng is seeded from the seed's position)."""
+    flavor, hw, channels, layers, head_units, head = SEEDS[name]
+    rng = np.random.default_rng(list(SEEDS).index(name) + 1000)
+    graph = random_graph(rng, hw, channels, layers, head_units=head_units, head=head)
+    return tflite_writer.to_tflite_bytes(graph, flavor=flavor)
+
+
+def write_corpus(out_dir: Path = CORPUS_DIR) -> list[Path]:
+    """Writes every seed to ``out_dir/<name>.tflite``; returns the paths.
+
+    Raises:
+        ValueError: when a seed exceeds :data:`MAX_SEED_BYTES` or the host runtime refuses it.
+    """
+    from lpn_tf.runtime import host  # the host library is built on first use
+
+    out_dir.mkdir(parents=True, exist_ok=True)
+    paths = []
+    for name in SEEDS:
+        data = seed_bytes(name)
+        if len(data) > MAX_SEED_BYTES:
+            raise ValueError(f"seed {name}: {len(data)} bytes > {MAX_SEED_BYTES}")
+        host.HostRuntime(data)  # raises on a model the runtime refuses: a seed must be valid
+        path = out_dir / f"{name}.tflite"
+        path.write_bytes(data)
+        paths.append(path)
+    return paths
+
+
+if __name__ == "__main__":
+    for written in write_corpus(Path(sys.argv[1]) if len(sys.argv) > 1 else CORPUS_DIR):
+        print(f"{written} {written.stat().st_size} bytes")
