@@ -92,6 +92,24 @@ lpn_rt_status_t lpn_op_multiplier(lpn_runtime_t *rt, const lpn_op_t *op, uint32_
     return LPN_RT_OK;
 }
 
+lpn_rt_status_t lpn_per_channel_multipliers(lpn_runtime_t *rt, const lpn_op_t *op, const lpn_tensor_t *x,
+                                            const lpn_tensor_t *w, const lpn_tensor_t *y, int32_t channels,
+                                            int32_t *multiplier, int32_t *shift) {
+    const uint32_t sx = lpn_tensor_scale(rt, x, 0u), sy = lpn_tensor_scale(rt, y, 0u);
+    for (int32_t c = 0; c < channels; ++c) {
+        int32_t m, s;
+        const uint32_t sw = lpn_tensor_scale(rt, w, w->n_scales == 1u ? 0u : (uint32_t)c);
+        if (lpn_op_multiplier(rt, op, sx, sw, sy, 0, &m, &s) != LPN_RT_OK) {
+            return rt->error.status;
+        }
+        if (multiplier != 0) {
+            multiplier[c] = m;
+            shift[c] = s;
+        }
+    }
+    return LPN_RT_OK;
+}
+
 lpn_rt_status_t lpn_window(lpn_runtime_t *rt, const lpn_op_t *op, uint8_t padding, int32_t stride_h,
                            int32_t stride_w, int32_t dilation_h, int32_t dilation_w, const lpn_dims *in,
                            int32_t filter_h, int32_t filter_w, const lpn_dims *out, lpn_tile *pad) {

@@ -37,6 +37,12 @@ lpn_rt_status_t lpn_activation_range(lpn_runtime_t *rt, const lpn_op_t *op, int3
 /* lpn_quantize_multiplier(a * b / c * 2^pow2) with a range check: shift in [-31, 30] or multiplier 0. */
 lpn_rt_status_t lpn_op_multiplier(lpn_runtime_t *rt, const lpn_op_t *op, uint32_t a, uint32_t b, uint32_t c,
                                   int32_t pow2, int32_t *multiplier, int32_t *shift);
+/* Per-output-channel multipliers of a conv-like op: M_c = s_x · s_w[c] / s_y (one s_w for per-tensor
+ * weights), each checked by lpn_op_multiplier. `multiplier` and `shift` hold `channels` entries, or are
+ * both 0 to validate only (no persistent memory: the op recomputes at eval). */
+lpn_rt_status_t lpn_per_channel_multipliers(lpn_runtime_t *rt, const lpn_op_t *op, const lpn_tensor_t *x,
+                                            const lpn_tensor_t *w, const lpn_tensor_t *y, int32_t channels,
+                                            int32_t *multiplier, int32_t *shift);
 /* Padding / stride / dilation of a windowed op, checked against the output's spatial size. */
 lpn_rt_status_t lpn_window(lpn_runtime_t *rt, const lpn_op_t *op, uint8_t padding, int32_t stride_h,
                            int32_t stride_w, int32_t dilation_h, int32_t dilation_w, const lpn_dims *in,

@@ -62,17 +62,8 @@ static lpn_rt_status_t prepare(lpn_runtime_t *rt, lpn_op_t *op) {
         lpn_activation_range(rt, op, act, y, &d->params.activation)) {
         return rt->error.status;
     }
-    const uint32_t sx = lpn_tensor_scale(rt, x, 0u), sy = lpn_tensor_scale(rt, y, 0u);
-    for (int32_t c = 0; c < cout; ++c) {
-        int32_t m, s;
-        const uint32_t sw = lpn_tensor_scale(rt, w, w->n_scales == 1u ? 0u : (uint32_t)c);
-        if (lpn_op_multiplier(rt, op, sx, sw, sy, 0, &m, &s) != LPN_RT_OK) {
-            return rt->error.status;
-        }
-        if (mult != 0) {
-            mult[c] = m;
-            shift[c] = s;
-        }
+    if (lpn_per_channel_multipliers(rt, op, x, w, y, cout, mult, shift)) {
+        return rt->error.status;
     }
     d->multiplier = mult;
     d->shift = shift;
