@@ -20,14 +20,11 @@ from typing import Any
 import numpy as np
 
 import lpn_tf
-from lpn_tf import data
+from lpn_tf import data, train
 from lpn_tf._keras import keras, tf
 from lpn_tf.models import digits_cnn, mnist1d_cnn
-from lpn_tf.schedule import PAPER_SCHEDULE
 
 K = keras.layers
-FT_LR = 2e-3  # fine-tuning learning rate (Adam, cosine decay to 0)
-FT_BATCH = 32
 CALIBRATED_COSTS = Path(__file__).resolve().parents[1] / "build" / "bench" / "costs-m4-ref.json"
 CALIBRATION_GRAPHS = 30  # random models profiled on emulated M4 when no calibrated table exists yet
 
@@ -44,50 +41,16 @@ DATASETS: dict[str, tuple[Callable[[], Any], Callable[[], keras.Model]]] = {
 }
 
 
-def compile_model(model: keras.Model, lr: float) -> keras.Model:
-    model.compile(
-        optimizer=keras.optimizers.Adam(lr),
-        loss=keras.losses.SparseCategoricalCrossentropy(from_logits=True),
-        metrics=["accuracy"],
-    )
-    return model
-
-
-def top1(model: keras.Model, x: np.ndarray, y: np.ndarray) -> float:
-    logits = model.predict(x, batch_size=512, verbose=0)
-    return 100.0 * float(np.mean(np.argmax(logits, axis=-1) == y))
-
-
 def train_float(name: str, split: Any, epochs: int, seed: int) -> keras.Model:
+    """The float demo CNN of data set ``name``, trained with lpn's recipe (lpn_tf.train)."""
     x, y, _, _ = split
-    keras.utils.set_random_seed(seed)
-    model = compile_model(DATASETS[name][1](), 3e-3)
-    decay = keras.callbacks.LearningRateScheduler(lambda e: 3e-3 * 0.5 * (1 + np.cos(np.pi * e / epochs)))
-    model.fit(x, y, batch_size=64, epochs=epochs, verbose=0, callbacks=[decay], shuffle=True)
-    return model
+    return train.train_float(DATASETS[name][1](), x, y, epochs=epochs, seed=seed, desc=f"{name} float")
 
 
-def fine_tune(
-    model: keras.Model,
-    split: Any,
-    epochs: int,
-    lam: bool,
-    seed: int,
-    lr: float = FT_LR,
-    batch: int = FT_BATCH,
-) -> keras.Model:
-    """Fine-tune from the float weights: Adam, cosine-decayed learning rate, λ schedule if ``lam``."""
+def fine_tune(model: keras.Model, split: Any, epochs: int, lam: bool, seed: int) -> keras.Model:
+    """Fine-tune from the float weights with lpn's recipe (λ schedule if ``lam``, then finalize)."""
     x, y, _, _ = split
-    keras.utils.set_random_seed(seed)
-    compile_model(model, lr)
-    decay = keras.callbacks.LearningRateScheduler(lambda e: lr * 0.5 * (1 + np.cos(np.pi * e / epochs)))
-    callbacks: list[Any] = [decay]
-    if lam:
-        callbacks.append(lpn_tf.LambdaSchedule(PAPER_SCHEDULE[:epochs]))
-    model.fit(x, y, batch_size=batch, epochs=epochs, verbose=0, callbacks=callbacks, shuffle=True)
-    if lam:
-        lpn_tf.finalize(model)
-    return model
+    return train.fine_tune(model, x, y, epochs=epochs, lam=lam, seed=seed)
 
 
 def tfmot_qat(float_model: keras.Model) -> keras.Model:
@@ -109,7 +72,7 @@ def step_times(
     ds = tf.data.Dataset.from_tensor_slices((x, y)).repeat().batch(batch).prefetch(4)
     fns, its = [], []
     for model in models:
-        compile_model(model, 1e-4)
+        train.compile_classifier(model, 1e-4)
         fns.append(model.make_train_function())
         its.append(iter(ds))
     for fn, it in zip(fns, its, strict=True):
@@ -165,13 +128,13 @@ def run(names: list[str], quick: bool, seed: int, costs: Path = CALIBRATED_COSTS
         _, _, x_te, y_te = split
         t0 = time.time()
         fmodel = train_float(name, split, float_epochs, seed)
-        rows.append((name, "float CNN", "32/32", top1(fmodel, x_te, y_te)))
+        rows.append((name, "float CNN", "32/32", train.top1(fmodel, x_te, y_te)))
         aces.append(ace_columns(fmodel, calibrated))
         print(f"[{name}] float trained in {time.time() - t0:.0f} s", flush=True)
 
         tq = tfmot_qat(fmodel)
         fine_tune(tq, split, qat_epochs, lam=False, seed=seed)
-        rows.append((name, "tfmot int8 QAT", "8/8", top1(tq, x_te, y_te)))
+        rows.append((name, "tfmot int8 QAT", "8/8", train.top1(tq, x_te, y_te)))
         aces.append(ace_columns(tq, calibrated))
 
         variants = [
@@ -184,7 +147,7 @@ def run(names: list[str], quick: bool, seed: int, costs: Path = CALIBRATED_COSTS
         for label, scheme, bits in variants:
             qm = lpn_tf.quantize_model(fmodel, scheme)
             fine_tune(qm, split, qat_epochs, lam=lpn_tf.Scheme.get(scheme).name != "int8", seed=seed)
-            rows.append((name, label, bits, top1(qm, x_te, y_te)))
+            rows.append((name, label, bits, train.top1(qm, x_te, y_te)))
             aces.append(ace_columns(qm, calibrated))
             print(f"[{name}] {label}: {rows[-1][3]:.2f}", flush=True)
 
@@ -232,7 +195,8 @@ def run(names: list[str], quick: bool, seed: int, costs: Path = CALIBRATED_COSTS
     print("they follow the scheme (shift weights everywhere; shift-wa also shift-quantizes the logits)")
     print(
         f"epochs: float {float_epochs}, QAT fine-tuning {qat_epochs} "
-        f"(Adam {FT_LR:g} cosine, batch {FT_BATCH}; λ schedule: {'the paper' if not quick else 'its prefix'})"
+        f"(Adam {train.FINE_TUNE_LR:g} cosine, batch {train.FINE_TUNE_BATCH}; "
+        f"λ schedule: {'the paper' if not quick else 'its prefix'})"
     )
 
 
