@@ -182,3 +182,21 @@ def test_padding_macs_taps_and_padded_pools():
     skip_padding = CostTable({**CostTable.default().coefficients, "pad_mac": 0.0})
     assert ace(m, costs=skip_padding).rows[0].mac_cost == (1152 - 352) * F
     assert pool_op.elementwise[0].count == (100 - 16) * 4  # padding is not pooled
+
+
+def test_tfmot_and_lpn_int8_models_of_one_network_cost_the_same() -> None:
+    """Both deploy as int8 conv (BN folded: a bias) + requantization; ACEv2 must not depend on the tool."""
+    import tensorflow_model_optimization as tfmot
+
+    import lpn_tf
+    from lpn_tf._keras import keras
+
+    inp = keras.Input((8, 8, 3))
+    x = keras.layers.Conv2D(6, 3, padding="same", use_bias=False)(inp)
+    x = keras.layers.BatchNormalization()(x)
+    x = keras.layers.ReLU()(x)
+    x = keras.layers.GlobalAveragePooling2D()(x)
+    model = keras.Model(inp, keras.layers.Dense(4)(x))
+    tf_total = lpn_tf.ace(tfmot.quantization.keras.quantize_model(model)).total_v2
+    lpn_total = lpn_tf.ace(lpn_tf.quantize_model(model, "int8")).total_v2
+    assert tf_total == lpn_total

@@ -14,6 +14,7 @@ adapter module.
 
 from __future__ import annotations
 
+import dataclasses
 import math
 from collections.abc import Callable
 from typing import Any
@@ -148,7 +149,34 @@ def count_keras(
             weighted_out.add(layer.name)  # a BN right after it can be folded into its weights
         if counted and counted[-1].requant_count:
             requant_of[layer.name] = counted[-1].name
-    return rows
+    return with_folded_biases(rows) if fold else rows
+
+
+# layer kinds that, when folded into the weighted op before them, give it a bias if it had none
+FOLDED_KINDS = ("batch_norm", "quant_norm")
+
+
+def with_folded_biases(rows: list[OpCount]) -> list[OpCount]:
+    """``rows`` with the bias that folding a BN / QuantNorm gives a weighted op without one: one
+    ``b_acc``-bit add per output element and ``C_out`` ``b_acc``-bit biases in its weight bytes."""
+    index = {row.name: i for i, row in enumerate(rows)}
+    out = list(rows)
+    for row in rows:
+        target = row.note.removeprefix("fused into ") if row.note.startswith("fused into ") else ""
+        target = target if target in index else f"{target}/pointwise"  # separable: its pointwise half
+        if row.kind not in FOLDED_KINDS or target not in index:
+            continue
+        i = index[target]
+        op = out[i]
+        if not op.macs or any(ew.kind == "add" and ew.bits_x == op.bits_accumulator for ew in op.elementwise):
+            continue  # not a weighted op, or it already has a bias
+        channels = op.output_shape[-1] if op.output_shape else 1
+        out[i] = dataclasses.replace(
+            op,
+            elementwise=(ops.Elementwise("add", op.output_elements, op.bits_accumulator), *op.elementwise),
+            weight_bytes=op.weight_bytes + ops.nbytes(channels, op.bits_accumulator),
+        )
+    return out
 
 
 # ---- model walking --------------------------------------------------------------------------------

@@ -25,12 +25,11 @@ them to ``ace``. docs/ace.md ("QAT model and .tflite") lists what the exported g
 
 from __future__ import annotations
 
-import dataclasses
 from typing import Any
 
 from lpn_tf.ace import keras_adapter
 from lpn_tf.ace.keras_adapter import count_keras, is_keras_model
-from lpn_tf.ace.ops import CountError, Elementwise, Numerics, OpCount, nbytes
+from lpn_tf.ace.ops import CountError, Numerics, OpCount
 from lpn_tf.ace.registry import LAYER_COUNTERS, LayerInfo, ModelAdapter, register_model
 
 WEIGHTED = ("QConv1D", "QConv2D", "QDense", "QDepthwiseConv2D", "QSeparableConv2D")
@@ -39,7 +38,6 @@ ACCUMULATOR_BITS = 32
 BUILTIN_SCALE_BITS = 32
 DEFAULT_MANTISSA_BITS = 16
 FLAVORS = ("lpn", "builtin")
-FOLDED_KINDS = ("batch_norm", "quant_norm")
 
 
 def is_lpn_model(obj: Any) -> bool:
@@ -117,31 +115,7 @@ def count_lpn(
             return Numerics.integer(8, bits, ACCUMULATOR_BITS, mantissa_bits)
         return Numerics.integer(8, bits, ACCUMULATOR_BITS, BUILTIN_SCALE_BITS)
 
-    rows = count_keras(model, numerics=numerics, mantissa_bits=mantissa_bits, ops=ops, **options)
-    return with_folded_biases(rows)
-
-
-def with_folded_biases(rows: list[OpCount]) -> list[OpCount]:
-    """``rows`` with the bias that folding a BN / QuantNorm gives a weighted op without one: one
-    ``b_acc``-bit add per output element and ``C_out`` ``b_acc``-bit biases in its weight bytes."""
-    index = {row.name: i for i, row in enumerate(rows)}
-    out = list(rows)
-    for row in rows:
-        target = row.note.removeprefix("fused into ") if row.note.startswith("fused into ") else ""
-        target = target if target in index else f"{target}/pointwise"  # separable: its pointwise half
-        if row.kind not in FOLDED_KINDS or target not in index:
-            continue
-        i = index[target]
-        op = out[i]
-        if not op.macs or any(ew.kind == "add" and ew.bits_x == op.bits_accumulator for ew in op.elementwise):
-            continue  # not a weighted op, or it already has a bias
-        channels = op.output_shape[-1] if op.output_shape else 1
-        out[i] = dataclasses.replace(
-            op,
-            elementwise=(Elementwise("add", op.output_elements, op.bits_accumulator), *op.elementwise),
-            weight_bytes=op.weight_bytes + nbytes(channels, op.bits_accumulator),
-        )
-    return out
+    return count_keras(model, numerics=numerics, mantissa_bits=mantissa_bits, ops=ops, **options)
 
 
 def count_qseparable(info: LayerInfo) -> list[OpCount]:
