@@ -57,10 +57,9 @@ test: setup
 test-all: setup
 	$(PYTEST)
 
+# Every benchmark of bench/, side by side, into build/bench/report.md (BENCH_FLAGS=--quick for a smoke run)
 bench: setup
-	@if ls bench/*.py >/dev/null 2>&1; then \
-	  for b in bench/*.py; do echo "== $$b"; $(BIN)/python $$b || exit 1; done; \
-	else echo "no benchmarks yet"; fi
+	$(BIN)/python bench/report.py $(BENCH_FLAGS)
 
 # Export a trained QAT model (.keras): make export MODEL=qat.keras [OPS=lpn|builtin]
 EXPORT_MODEL ?= $(if $(MODEL),$(MODEL),build/demo/model_shift_qat.keras)
