@@ -3,7 +3,7 @@
 #   make setup     .venv with the pinned Python set; Debian ARM toolchain + QEMU (when root)
 #   make demo      the end-to-end job (writes build/demo/report.md)
 #   make test      the test suite (fast; what CI runs)      make test-all   also the `slow` tests
-#   make bench     benchmarks (writes build/bench/)          make lint       ruff
+#   make bench     benchmarks -> build/bench/report.md       make lint       ruff
 #   make export    MODEL=... -> build/export/               make firmware   host + Cortex-M builds
 #   make qemu      MODEL=... on emulated Cortex-M4           make clean
 #   make fuzz      libFuzzer smoke (60 s)                    make fuzz-long  hours
