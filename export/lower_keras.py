@@ -377,9 +377,15 @@ def _lower_dense(ctx: LoweringContext, layer: Any, inputs: list[Value]) -> list[
     rows = int(np.prod(shape[1:-1], dtype=np.int64))
     view = ctx.view(x, (shape[0], rows, 1, shape[-1]), f"{layer.name}/input_nhwc")
     w = _weights(layer, "kernel", layer.kernel_quantizer, "dense")
-    pending = _PendingConv(
+    return [_with_layer_activation(_pointwise(ctx, layer, view, w), layer)]
+
+
+def _pointwise(ctx: LoweringContext, layer: Any, x: int, w: _Weights) -> _PendingConv:
+    """A 1×1, stride-1 convolution of ``x`` with ``w`` and the layer's bias, producing the layer's output
+    (a Dense on its [B, rows, 1, I] view, or the pointwise half of a SeparableConv2D)."""
+    return _PendingConv(
         producer=layer.name,
-        x=view,
+        x=x,
         weights=w,
         bias=_layer_bias(layer, w.values.shape[0]),
         depthwise=False,
@@ -389,7 +395,6 @@ def _lower_dense(ctx: LoweringContext, layer: Any, inputs: list[Value]) -> list[
         out_shape=ctx.keras_shape(layer.output_shape, layer),
         layer=layer,
     )
-    return [_with_layer_activation(pending, layer)]
 
 
 def _worst_case_scale(ctx: LoweringContext, x: int, w: _Weights) -> float:
@@ -433,19 +438,7 @@ def _lower_separable(ctx: LoweringContext, layer: Any, inputs: list[Value]) -> l
     )
     mid = depthwise.emit(ctx, OutQuant(mid_scale, 0, f"{layer.name}/depthwise"))
     pw = _weights(layer, "pointwise_kernel", layer.pointwise_quantizer, "conv2d")
-    pointwise = _PendingConv(
-        producer=layer.name,
-        x=mid,
-        weights=pw,
-        bias=_layer_bias(layer, pw.values.shape[0]),
-        depthwise=False,
-        stride=(1, 1),
-        padding="VALID",
-        depth_multiplier=1,
-        out_shape=ctx.keras_shape(layer.output_shape, layer),
-        layer=layer,
-    )
-    return [_with_layer_activation(pointwise, layer)]
+    return [_with_layer_activation(_pointwise(ctx, layer, mid, pw), layer)]
 
 
 # ------------------------------------------------------------------------------------------------

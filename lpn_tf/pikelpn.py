@@ -365,16 +365,7 @@ class QuantNorm(keras.layers.Layer):
     def output_quantizer(self) -> qz.Quantizer | None:
         """The quantizer of the output tensor (a QuantizeTensor consuming this layer, possibly through a
         ReLU/Activation), or None."""
-        current = _outbound(self)
-        for _ in range(4):
-            if current is None:
-                return None
-            if isinstance(current, ql.QuantizeTensor):
-                return current.quantizer
-            if not isinstance(current, keras.layers.ReLU | keras.layers.Activation):
-                return None
-            current = _outbound(current)
-        return None
+        return _downstream_quantizer(self)
 
     def _scales(self, channels: int) -> tuple[tf.Tensor | None, tf.Tensor, tf.Tensor]:
         """``(s_acc (C,) or None, s_out scalar, producer bias (C,))`` as tensors (no gradient)."""
