@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from ai_edge_litert import schema_py_generated as schema
 
+from lpn_tf.export.graph import BUILTIN_OPS
+
 SCHEMA_VERSION = 3
 FILE_IDENTIFIER = b"TFL3"
 METADATA_NAME = "lpn"
@@ -30,17 +32,7 @@ PADDING_NAMES: dict[int, str] = {v: k for k, v in PADDINGS.items()}
 
 BUILTIN_CODES: dict[str, int] = {
     name: getattr(schema.BuiltinOperator, name)
-    for name in (
-        "CONV_2D",
-        "DEPTHWISE_CONV_2D",
-        "FULLY_CONNECTED",
-        "ADD",
-        "AVERAGE_POOL_2D",
-        "MAX_POOL_2D",
-        "RESHAPE",
-        "MEAN",
-        "SOFTMAX",
-    )
+    for name in BUILTIN_OPS
 }
 BUILTIN_NAMES: dict[int, str] = {v: k for k, v in BUILTIN_CODES.items()}
 ALL_BUILTIN_NAMES: dict[int, str] = {
