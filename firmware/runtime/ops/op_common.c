@@ -110,6 +110,16 @@ lpn_rt_status_t lpn_per_channel_multipliers(lpn_runtime_t *rt, const lpn_op_t *o
     return LPN_RT_OK;
 }
 
+lpn_rt_status_t lpn_prepare_done(lpn_runtime_t *rt, lpn_op_t *op, const lpn_tensor_t *y, int32_t scratch,
+                                 void *data, const void *local) {
+    if (lpn_check_tensor(rt, op, y, scratch >= 0, scratch)) {
+        return rt->error.status;
+    }
+    op->scratch_bytes = (uint32_t)scratch;
+    op->data = data == local ? 0 : data;
+    return LPN_RT_OK;
+}
+
 lpn_rt_status_t lpn_window(lpn_runtime_t *rt, const lpn_op_t *op, uint8_t padding, int32_t stride_h,
                            int32_t stride_w, int32_t dilation_h, int32_t dilation_w, const lpn_dims *in,
                            int32_t filter_h, int32_t filter_w, const lpn_dims *out, lpn_tile *pad) {

@@ -43,6 +43,11 @@ lpn_rt_status_t lpn_op_multiplier(lpn_runtime_t *rt, const lpn_op_t *op, uint32_
 lpn_rt_status_t lpn_per_channel_multipliers(lpn_runtime_t *rt, const lpn_op_t *op, const lpn_tensor_t *x,
                                             const lpn_tensor_t *w, const lpn_tensor_t *y, int32_t channels,
                                             int32_t *multiplier, int32_t *shift);
+/* Ends a prepare: refuses a negative kernel scratch size (naming output `y`), records the scratch need and
+ * the op's prepared data. `data` equal to `local` (the prepare's stack fallback when the descriptor region
+ * is full, i.e. validation only) is not kept. */
+lpn_rt_status_t lpn_prepare_done(lpn_runtime_t *rt, lpn_op_t *op, const lpn_tensor_t *y, int32_t scratch,
+                                 void *data, const void *local);
 /* Padding / stride / dilation of a windowed op, checked against the output's spatial size. */
 lpn_rt_status_t lpn_window(lpn_runtime_t *rt, const lpn_op_t *op, uint8_t padding, int32_t stride_h,
                            int32_t stride_w, int32_t dilation_h, int32_t dilation_w, const lpn_dims *in,

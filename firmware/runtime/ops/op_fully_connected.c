@@ -84,13 +84,8 @@ static lpn_rt_status_t prepare(lpn_runtime_t *rt, lpn_op_t *op) {
     d->output = (lpn_dims){batches, 1, 1, units};
     const int32_t scratch = per_channel ? lpn_fully_connected_per_channel_s8_get_buffer_size(&d->filter)
                                         : lpn_fully_connected_s8_get_buffer_size(&d->filter);
-    if (lpn_check_tensor(rt, op, y, scratch >= 0, scratch)) {
-        return rt->error.status;
-    }
-    op->scratch_bytes = (uint32_t)scratch;
     op->macs = (uint64_t)batches * (uint64_t)units * (uint64_t)depth;
-    op->data = d == &local ? 0 : d;
-    return LPN_RT_OK;
+    return lpn_prepare_done(rt, op, y, scratch, d, &local);
 }
 
 static lpn_rt_status_t eval(lpn_runtime_t *rt, const lpn_op_t *op, void *scratch) {

@@ -54,12 +54,7 @@ static lpn_rt_status_t prepare(lpn_runtime_t *rt, lpn_op_t *op) {
     d->input = in;
     d->output = (lpn_dims){in.n, 1, 1, in.c};
     const int32_t scratch = lpn_mean_s8_get_buffer_size(&in);
-    if (lpn_check_tensor(rt, op, y, scratch >= 0, scratch)) {
-        return rt->error.status;
-    }
-    op->scratch_bytes = (uint32_t)scratch;
-    op->data = d == &local ? 0 : d;
-    return LPN_RT_OK;
+    return lpn_prepare_done(rt, op, y, scratch, d, &local);
 }
 
 static lpn_rt_status_t eval(lpn_runtime_t *rt, const lpn_op_t *op, void *scratch) {

@@ -53,12 +53,7 @@ static lpn_rt_status_t prepare(lpn_runtime_t *rt, lpn_op_t *op, int is_max) {
     d->output = out;
     const int32_t scratch =
         is_max ? lpn_max_pool_s8_get_buffer_size(&in, &out) : lpn_avg_pool_s8_get_buffer_size(&in, &out);
-    if (lpn_check_tensor(rt, op, y, scratch >= 0, scratch)) {
-        return rt->error.status;
-    }
-    op->scratch_bytes = (uint32_t)scratch;
-    op->data = d == &local ? 0 : d;
-    return LPN_RT_OK;
+    return lpn_prepare_done(rt, op, y, scratch, d, &local);
 }
 
 static lpn_rt_status_t prepare_avg(lpn_runtime_t *rt, lpn_op_t *op) { return prepare(rt, op, 0); }

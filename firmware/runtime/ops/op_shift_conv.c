@@ -40,13 +40,8 @@ static lpn_rt_status_t prepare(lpn_runtime_t *rt, lpn_op_t *op) {
     d->filter = fd;
     d->output = out;
     const int32_t scratch = lpn_shift_conv_s8_get_buffer_size(&d->params, &in, &fd, &out);
-    if (lpn_check_tensor(rt, op, y, scratch >= 0, scratch)) {
-        return rt->error.status;
-    }
-    op->scratch_bytes = (uint32_t)scratch;
     op->macs = (uint64_t)out.n * (uint64_t)out.h * (uint64_t)out.w * count; /* = outputs * KH * KW * I */
-    op->data = d == &local ? 0 : d;
-    return LPN_RT_OK;
+    return lpn_prepare_done(rt, op, y, scratch, d, &local);
 }
 
 static lpn_rt_status_t eval(lpn_runtime_t *rt, const lpn_op_t *op, void *scratch) {

@@ -64,12 +64,7 @@ static lpn_rt_status_t prepare(lpn_runtime_t *rt, lpn_op_t *op) {
     d->row_size = x->dims[x->rank - 1];
     d->rows = (int32_t)(x->bytes / (uint32_t)d->row_size);
     const int32_t scratch = lpn_softmax_s8_get_buffer_size(d->row_size);
-    if (lpn_check_tensor(rt, op, y, scratch >= 0, scratch)) {
-        return rt->error.status;
-    }
-    op->scratch_bytes = (uint32_t)scratch;
-    op->data = d == &local ? 0 : d;
-    return LPN_RT_OK;
+    return lpn_prepare_done(rt, op, y, scratch, d, &local);
 }
 
 static lpn_rt_status_t eval(lpn_runtime_t *rt, const lpn_op_t *op, void *scratch) {
