@@ -168,16 +168,7 @@ def _input_quantizer(weighted: Any) -> qz.Quantizer | None:
     QuantizeTensor upstream through layers that keep their input's quantization)."""
     if weighted.input_quantizer is not None:
         return weighted.input_quantizer
-    current = _inbound(weighted)
-    for _ in range(64):
-        if current is None:
-            return None
-        if isinstance(current, ql.QuantizeTensor):
-            return current.quantizer
-        if not isinstance(current, _PASS_THROUGH):
-            return None
-        current = _inbound(current)
-    return None
+    return _upstream_quantizer(_inbound(weighted))
 
 
 def _main_kernel(weighted: Any) -> tuple[qz.Quantizer | None, Any]:
