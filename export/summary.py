@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
@@ -50,6 +51,21 @@ def summarize(graph: IntGraph) -> Summary:
         macs=sum(op_macs(graph, op) for op in graph.ops),
         op_counts=counts,
     )
+
+
+def op_rows(graph: IntGraph) -> list[dict[str, Any]]:
+    """One row per op (``op`` index, ``kind``, ``name``, ``output_shape``, ``macs``): the base of every
+    runner's ``profile``; backends that measure add their columns."""
+    return [
+        {
+            "op": k,
+            "kind": op.kind,
+            "name": op.name,
+            "output_shape": graph.tensors[op.outputs[0]].shape,
+            "macs": op_macs(graph, op),
+        }
+        for k, op in enumerate(graph.ops)
+    ]
 
 
 def format_graph(graph: IntGraph) -> str:

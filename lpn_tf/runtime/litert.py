@@ -30,7 +30,7 @@ from lpn_tf.export import lpn_ops
 from lpn_tf.export.builder import GraphBuilder
 from lpn_tf.export.graph import LPN_OPS, IntGraph
 from lpn_tf.export.reference import ReferenceExecutor
-from lpn_tf.export.summary import op_macs
+from lpn_tf.export.summary import op_rows
 from lpn_tf.export.tflite_reader import read_tflite
 from lpn_tf.export.tflite_writer import to_tflite_bytes
 from lpn_tf.runtime.api import TensorDescription, join_batch, split_batch
@@ -347,16 +347,7 @@ class LiteRTRunner:
                 raise LiteRTError(f"{self.source}: LiteRT invoke failed: {err} {detail}".strip()) from None
             for i, spec in enumerate(self.outputs):
                 results[i].append(np.array(self._interp.get_tensor(spec.index)))
-        self.profile = [
-            {
-                "op": k,
-                "kind": op.kind,
-                "name": op.name,
-                "output_shape": self.graph.tensors[op.outputs[0]].shape,
-                "macs": op_macs(self.graph, op),
-            }
-            for k, op in enumerate(self.graph.ops)
-        ]
+        self.profile = op_rows(self.graph)
         return join_batch(results)
 
 

@@ -10,7 +10,7 @@ import numpy as np
 
 from lpn_tf.export.graph import DTYPES, IntGraph
 from lpn_tf.export.reference import ReferenceExecutor
-from lpn_tf.export.summary import op_macs
+from lpn_tf.export.summary import op_rows
 from lpn_tf.export.tflite_reader import read_tflite
 from lpn_tf.runtime.api import TensorDescription, join_batch, split_batch
 
@@ -48,17 +48,7 @@ class ReferenceRunner:
             values = self._executor.run_all(sample, seconds)
             for i, spec in enumerate(self.outputs):
                 results[i].append(values[spec.index])
-        self.profile = [
-            {
-                "op": k,
-                "kind": op.kind,
-                "name": op.name,
-                "output_shape": self.graph.tensors[op.outputs[0]].shape,
-                "macs": op_macs(self.graph, op),
-                "seconds": seconds[k],
-            }
-            for k, op in enumerate(self.graph.ops)
-        ]
+        self.profile = [{**row, "seconds": seconds[k]} for k, row in enumerate(op_rows(self.graph))]
         return join_batch(results)
 
 
