@@ -446,3 +446,53 @@ class GraphBuilder:
             )
         )
         return y
+
+    def lpn_conv(
+        self,
+        x: int,
+        weights: np.ndarray,
+        bias: np.ndarray | None,
+        mantissa: np.ndarray,
+        shift: np.ndarray,
+        out_scale: float,
+        out_zero_point: int = 0,
+        depthwise: bool = False,
+        depth_multiplier: int = 1,
+        stride: tuple[int, int] = (1, 1),
+        padding: str = "SAME",
+        mantissa_bits: int = 16,
+        act_range: tuple[int, int] = (-128, 127),
+        grid: int = 0,
+        name: str = "lpn_conv",
+    ) -> int:
+        """LPN_CONV_2D (int8 ``weights [O, KH, KW, I]``) or LPN_DEPTHWISE_CONV_2D (``[1, KH, KW, I·M]``):
+        builtin accumulation, LPN requantization onto output grid ``grid`` (0 nearest: key left out)."""
+        n, h, w, _ = self._t(x).shape
+        _, kh, kw, _ = weights.shape
+        channels = weights.shape[3] if depthwise else weights.shape[0]
+        shape = (
+            n,
+            kernels.output_size(h, kh, stride[0], padding),
+            kernels.output_size(w, kw, stride[1], padding),
+            channels,
+        )
+        wi = self.constant(f"{name}/filter", weights, "int8")
+        bi = -1 if bias is None else self.constant(f"{name}/bias", bias, "int32")
+        mi, si = self._lpn_params(name, mantissa, shift)
+        y = self._act_out(name, shape, out_scale, out_zero_point)
+        options: dict = {
+            "version": 1,
+            "mantissa_bits": mantissa_bits,
+            "act_min": act_range[0],
+            "act_max": act_range[1],
+            "padding": padding,
+            "stride_h": stride[0],
+            "stride_w": stride[1],
+        }
+        if depthwise:
+            options["depth_multiplier"] = depth_multiplier
+        if grid:
+            options["grid"] = grid
+        kind = "LPN_DEPTHWISE_CONV_2D" if depthwise else "LPN_CONV_2D"
+        self.graph.add_op(Op(kind, [x, wi, bi, mi, si], [y], options, name))
+        return y

@@ -158,22 +158,73 @@ def rounding_shift_right(x: np.ndarray, shift: np.ndarray | int) -> np.ndarray:
     return (x + half) >> shift
 
 
+GRID_NEAREST = 0
+GRID_CEIL = 1
+GRID_POW2 = 2
+GRIDS: dict[str, int] = {"nearest": GRID_NEAREST, "ceil": GRID_CEIL, "pow2": GRID_POW2}
+"""Output grids of the LPN requantization (option ``grid``, docs/integer-spec.md §5): ``nearest`` (int8
+affine tensors), ``ceil`` (Uniform activations: magnitude rounded up, no zero level) and ``pow2`` (Shift
+activations: magnitude rounded up to a power of two, no zero level)."""
+
+_POW2_CAP = 1 << 30  # magnitudes are capped here before rounding up to a power of two (int32-safe)
+
+
+def grid_round(p: np.ndarray, shift: np.ndarray | int, grid: int) -> np.ndarray:
+    """``p · 2^-k`` rounded onto an LPN output grid, in integers only (``p`` int64, ``k`` in [0, 62]).
+
+    * ``GRID_NEAREST``: ``(p + 2^(k−1)) >> k`` (:func:`rounding_shift_right`, ties towards +∞);
+    * ``GRID_CEIL``: away from zero with no zero level: ``p > 0 → max(⌈v⌉, 1)``, ``p ≤ 0 → min(⌊v⌋, −1)``
+      with ``v = p·2^-k``, ``⌈v⌉ = (p + 2^k − 1) >> k`` and ``⌊v⌋ = p >> k``;
+    * ``GRID_POW2``: ``±2^j`` with ``2^j`` the smallest power of two ``≥ max(⌈|v|⌉, 1)`` (magnitude capped
+      at 2^30 first), sign + for ``p > 0`` and − for ``p ≤ 0``. Since ``2^j`` is an integer,
+      ``|v| ≤ 2^j ⇔ ⌈|v|⌉ ≤ 2^j``: this is exactly ``2^⌈log2 |v|⌉`` for ``|v| ≥ 1``.
+
+    Zero maps to −1 on the two ceil grids, as the QAT quantizers' ``sgn(0) = −1``; a ReLU clamp
+    (``act_min = 0``) turns it into the unsigned grids' 0.
+    """
+    p = _as_int64(p)
+    if grid == GRID_NEAREST:
+        return rounding_shift_right(p, shift)
+    k = _as_int64(shift)
+    if np.any(k < 0) or np.any(k > 62):
+        raise ValueError("LPN shift must be in [0, 62]")
+    bias = (np.int64(1) << k) - 1
+    if grid == GRID_CEIL:
+        return np.where(p > 0, np.maximum((p + bias) >> k, 1), np.minimum(p >> k, -1))
+    if grid == GRID_POW2:
+        mag = np.where(p > 0, (p + bias) >> k, (-p + bias) >> k)
+        mag = np.clip(mag, 1, _POW2_CAP)
+        # smallest power of two >= mag: 2^bit_length(mag − 1)
+        j = np.zeros(mag.shape, np.int64)
+        rest = mag - 1
+        while np.any(rest > 0):
+            j += (rest > 0).astype(np.int64)
+            rest = rest >> 1
+        return np.where(p > 0, np.int64(1) << j, -(np.int64(1) << j))
+    raise ValueError(f"unknown LPN output grid {grid!r}; known: {GRIDS}")
+
+
 def lpn_requantize(
-    acc: np.ndarray, mantissa: np.ndarray | int, shift: np.ndarray | int, what: str = "requantize"
+    acc: np.ndarray,
+    mantissa: np.ndarray | int,
+    shift: np.ndarray | int,
+    what: str = "requantize",
+    grid: int = GRID_NEAREST,
 ) -> np.ndarray:
-    """LPN requantization of int32 accumulators: ``sat32((acc · m + 2^(k−1)) >> k)``.
+    """LPN requantization of int32 accumulators: ``sat32(round_grid(acc · m · 2^-k))``.
 
     Args:
         acc: int32 accumulators (held in int64), per-channel values on the last axis.
         mantissa: signed integer mantissas ``m`` (|m| < 2^15), broadcast on the last axis.
         shift: right shifts ``k`` in ``[0, 62]``, broadcast on the last axis.
+        grid: the output grid (:data:`GRIDS`, :func:`grid_round`); nearest is ``(p + 2^(k−1)) >> k``.
 
     Returns:
         int64 array of values saturated to int32 (the caller adds the zero point and clamps).
     """
     acc = check_int32(acc, what)
     product = acc * _as_int64(mantissa)  # |acc| < 2^31, |m| < 2^15: fits int64 exactly
-    return np.clip(rounding_shift_right(product, shift), INT32_MIN, INT32_MAX)
+    return np.clip(grid_round(product, shift, grid), INT32_MIN, INT32_MAX)
 
 
 def double_quantize(real_multiplier: float, mantissa_bits: int, max_shift: int = 47) -> tuple[int, int]:

@@ -39,6 +39,8 @@ LPN_OPS: tuple[str, ...] = (
     "LPN_SHIFT_DEPTHWISE_CONV_2D",
     "LPN_SHIFT_FULLY_CONNECTED",
     "LPN_QUANT_NORM",
+    "LPN_CONV_2D",
+    "LPN_DEPTHWISE_CONV_2D",
 )
 ACTIVATIONS: tuple[str, ...] = ("NONE", "RELU", "RELU6")
 PADDINGS: tuple[str, ...] = ("SAME", "VALID")

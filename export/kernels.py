@@ -223,18 +223,23 @@ def mean_hw(x: np.ndarray, zp_in: int, multiplier: int, shift: int, zp_out: int)
 
 @dataclass(frozen=True)
 class LpnRequant:
-    """LPN requantization: ``y = clamp(zp_out + sat32((acc · m_c + 2^(k_c−1)) >> k_c))``."""
+    """LPN requantization: ``y = clamp(zp_out + sat32(round_grid(acc · m_c · 2^-k_c)))``.
+
+    ``grid`` 0 (nearest) is ``(acc · m_c + 2^(k_c−1)) >> k_c``; 1 (ceil) and 2 (pow2) are the sub-8-bit
+    activation grids of :func:`fixed_point.grid_round`.
+    """
 
     mantissa: np.ndarray  # int64 [C]
     shift: np.ndarray  # int64 [C]
     output_zero_point: int
     act_min: int
     act_max: int
+    grid: int = fp.GRID_NEAREST
 
 
 def lpn_requantize(acc: np.ndarray, rq: LpnRequant, what: str) -> np.ndarray:
     """Apply :class:`LpnRequant` on the last axis of int32 accumulators; returns int8."""
-    scaled = fp.lpn_requantize(acc, rq.mantissa, rq.shift, what)
+    scaled = fp.lpn_requantize(acc, rq.mantissa, rq.shift, what, rq.grid)
     return clamp_to(scaled + rq.output_zero_point, rq.act_min, rq.act_max, np.int8)
 
 
@@ -287,6 +292,20 @@ def shift_fully_connected(x, zp_in, codes, exponent_bits, bias, rq: LpnRequant) 
     return lpn_requantize(acc, rq, "LPN_SHIFT_FULLY_CONNECTED")
 
 
+def lpn_conv_2d(x, zp_in, filt, bias, win: Window, rq: LpnRequant) -> np.ndarray:
+    """LPN_CONV_2D: int8 filter ``[O, KH, KW, I]``, the CONV_2D accumulation, LPN requantization."""
+    return lpn_requantize(conv_accumulate(x, zp_in, filt, bias, win), rq, "LPN_CONV_2D")
+
+
+def lpn_depthwise_conv_2d(
+    x, zp_in, filt, bias, win: Window, depth_multiplier: int, rq: LpnRequant
+) -> np.ndarray:
+    """LPN_DEPTHWISE_CONV_2D: int8 filter ``[1, KH, KW, I·M]``, the DEPTHWISE_CONV_2D accumulation, LPN
+    requantization."""
+    acc = depthwise_accumulate(x, zp_in, filt, bias, win, depth_multiplier)
+    return lpn_requantize(acc, rq, "LPN_DEPTHWISE_CONV_2D")
+
+
 def quant_norm(x: np.ndarray, zp_in: int, bias: np.ndarray, rq: LpnRequant) -> np.ndarray:
     """LPN_QUANT_NORM: per-channel integer affine map ``clamp(zp_out + ((x − zp_in)·m_c + b_c) ⟫ k_c)``.
 
@@ -294,7 +313,7 @@ def quant_norm(x: np.ndarray, zp_in: int, bias: np.ndarray, rq: LpnRequant) -> n
     """
     xi = fp.check_int32(np.asarray(x, np.int64) - zp_in, "LPN_QUANT_NORM input")
     prod = xi * rq.mantissa + np.asarray(bias, np.int64)
-    scaled = np.clip(fp.rounding_shift_right(prod, rq.shift), fp.INT32_MIN, fp.INT32_MAX)
+    scaled = np.clip(fp.grid_round(prod, rq.shift, rq.grid), fp.INT32_MIN, fp.INT32_MAX)
     return clamp_to(scaled + rq.output_zero_point, rq.act_min, rq.act_max, np.int8)
 
 

@@ -18,8 +18,8 @@ from lpn_tf import layers as ql
 from lpn_tf import quantizers as qz
 from lpn_tf._keras import keras
 from lpn_tf.export import fixed_point, kernels, packing
-from lpn_tf.export.graph import Tensor
 from lpn_tf.export.lowering import (
+    GRID_NAMES,
     IntValue,
     LoweringContext,
     LoweringError,
@@ -29,7 +29,6 @@ from lpn_tf.export.lowering import (
     layer_label,
     register_lowering,
 )
-from lpn_tf.export.reference import activation_range
 
 K = keras.layers
 
@@ -140,14 +139,70 @@ def _int_bias(p: _PendingConv, s_in: np.float32, w_scales: np.ndarray) -> np.nda
 
 
 def _emit_conv(ctx: LoweringContext, p: _PendingConv, out: OutQuant) -> int:
-    """Emit a pending conv as an LPN shift op (lpn flavor, shift weights) or a builtin; reshape to Keras."""
+    """Emit a pending conv as an LPN shift op (lpn flavor, shift weights), an LPN int8-weight conv (lpn
+    flavor of a model with sub-8-bit activations) or a builtin; reshape to the Keras shape."""
+    if out.grid != 0 and ctx.ops != "lpn":
+        raise LoweringError(
+            f"tensor {out.name!r} (produced by {p.producer!r}) lies on a {GRID_NAMES[out.grid]} grid "
+            "(sub-8-bit activations): no builtin op rounds onto it; use ops='lpn'"
+        )
     exponent_bits = _lpn_shift_exponent_bits(p.weights) if ctx.ops == "lpn" else None
-    y = (
-        _emit_builtin_conv(ctx, p, out)
-        if exponent_bits is None
-        else _emit_shift_conv(ctx, p, out, exponent_bits)
-    )
+    if exponent_bits is not None:
+        y = _emit_shift_conv(ctx, p, out, exponent_bits)
+    elif ctx.integer_requant:
+        y = _emit_lpn_conv(ctx, p, out)
+    else:
+        y = _emit_builtin_conv(ctx, p, out)
     return ctx.view(y, p.out_shape, f"{p.producer}/reshape")
+
+
+def _lpn_multipliers(
+    ctx: LoweringContext, p: _PendingConv, s_in: np.float32, w_scales: np.ndarray, out: OutQuant
+) -> tuple[np.ndarray, np.ndarray]:
+    """Per-channel LPN ``(mantissa, shift)`` of ``s_in · s_w,c / s_out`` (``ctx.mantissa_bits`` wide)."""
+    real = s_in.astype(np.float64) * w_scales.astype(np.float64) / np.float64(np.float32(out.scale))
+    pairs = [fixed_point.double_quantize(float(m), ctx.mantissa_bits) for m in real]
+    mantissa = np.array([m for m, _ in pairs], np.int64)
+    if np.any(mantissa == 0):
+        raise LoweringError(f"{layer_label(p.layer)}: a requantization multiplier underflows the mantissa")
+    return mantissa, np.array([k for _, k in pairs], np.int64)
+
+
+def _require_int8_weights(p: _PendingConv, hint: str) -> None:
+    """Refuse, naming the layer, integer weights outside int8 (``hint`` ends the message)."""
+    w = p.weights
+    if w.values.min() < -128 or w.values.max() > 127:
+        raise LoweringError(
+            f"{layer_label(p.layer)}: weights quantized by {type(w.quantizer).__name__} "
+            f"({w.quantizer.precision} bits) take values in [{w.values.min()}, {w.values.max()}], "
+            f"which do not fit int8{hint}"
+        )
+
+
+def _emit_lpn_conv(ctx: LoweringContext, p: _PendingConv, out: OutQuant) -> int:
+    """LPN_CONV_2D / LPN_DEPTHWISE_CONV_2D: int8 weights, LPN requantization onto ``out``'s grid."""
+    w = p.weights
+    _require_int8_weights(p, "")
+    s_in = np.float32(ctx.tensor(p.x).scale)
+    w_scales = w.scales.astype(np.float32)
+    mantissa, shift = _lpn_multipliers(ctx, p, s_in, w_scales, out)
+    return ctx.builder.lpn_conv(
+        p.x,
+        w.values,
+        _int_bias(p, s_in, w_scales),
+        mantissa,
+        shift,
+        out.scale,
+        out.zero_point,
+        depthwise=p.depthwise,
+        depth_multiplier=p.depth_multiplier,
+        stride=p.stride,
+        padding=p.padding,
+        mantissa_bits=ctx.mantissa_bits,
+        act_range=out.act_range(p.activation),
+        grid=out.grid,
+        name=p.producer,
+    )
 
 
 def _emit_shift_conv(ctx: LoweringContext, p: _PendingConv, out: OutQuant, exponent_bits: int) -> int:
@@ -164,40 +219,35 @@ def _emit_shift_conv(ctx: LoweringContext, p: _PendingConv, out: OutQuant, expon
     codes = packing.encode(w.values < 0, exponent, stored_bits)
     s_in = np.float32(ctx.tensor(p.x).scale)
     w_scales = (w.scales / 2.0**widen).astype(np.float32)
-    real = s_in.astype(np.float64) * w_scales.astype(np.float64) / np.float64(np.float32(out.scale))
-    pairs = [fixed_point.double_quantize(float(m), ctx.mantissa_bits) for m in real]
-    mantissa = np.array([m for m, _ in pairs], np.int64)
-    if np.any(mantissa == 0):
-        raise LoweringError(f"{layer_label(p.layer)}: a requantization multiplier underflows the mantissa")
+    mantissa, shift = _lpn_multipliers(ctx, p, s_in, w_scales, out)
     common = dict(
         bias=_int_bias(p, s_in, w_scales),
         mantissa=mantissa,
-        shift=np.array([k for _, k in pairs], np.int64),
+        shift=shift,
         out_scale=out.scale,
         out_zero_point=out.zero_point,
         stride=p.stride,
         padding=p.padding,
         mantissa_bits=ctx.mantissa_bits,
-        act_range=activation_range(p.activation, Tensor("out", (1,), "int8", out.quant())),
+        act_range=out.act_range(p.activation),
         name=p.producer,
     )
     b = ctx.builder
     if p.depthwise:
-        return b.shift_depthwise_conv_2d(
-            p.x, codes, stored_bits, depth_multiplier=p.depth_multiplier, **common
-        )
-    return b.shift_conv_2d(p.x, codes, stored_bits, **common)
+        y = b.shift_depthwise_conv_2d(p.x, codes, stored_bits, depth_multiplier=p.depth_multiplier, **common)
+    else:
+        y = b.shift_conv_2d(p.x, codes, stored_bits, **common)
+    if out.grid != 0:
+        ctx.graph.ops[-1].options["grid"] = out.grid
+    return y
 
 
 def _emit_builtin_conv(ctx: LoweringContext, p: _PendingConv, out: OutQuant) -> int:
     w = p.weights
-    if w.values.min() < -128 or w.values.max() > 127:
-        raise LoweringError(
-            f"{layer_label(p.layer)}: weights quantized by {type(w.quantizer).__name__} "
-            f"({w.quantizer.precision} bits) take values in [{w.values.min()}, {w.values.max()}], "
-            f"which do not fit int8; ops={ctx.ops!r} cannot store them"
-            + (" (use ops='lpn' for packed shift codes)" if isinstance(w.quantizer, qz.Shift) else "")
-        )
+    _require_int8_weights(
+        p, f"; ops={ctx.ops!r} cannot store them"
+        + (" (use ops='lpn' for packed shift codes)" if isinstance(w.quantizer, qz.Shift) else "")
+    )
     # widen narrow weights (e.g. shift3 ±8) by an integer factor per channel: exact, same bits of
     # information, and a finer accumulator grid for the int32 bias
     shape = [1] * w.values.ndim
@@ -565,11 +615,19 @@ class _PendingAdd(Pending):
         return dataclasses.replace(self, activation=activation)
 
     def emit(self, ctx: LoweringContext, out: OutQuant) -> int:
+        if out.grid != 0:
+            raise LoweringError(
+                f"tensor {out.name!r}: the ADD {self.producer!r} would round onto a {GRID_NAMES[out.grid]} "
+                "grid (sub-8-bit activations); no ADD op rounds onto it (builtin ADD rounds to nearest), so "
+                "a residual add needs an int8 output quantizer (e.g. Scheme overrides {name: {'output': "
+                "'int8'}})"
+            )
         return ctx.builder.add(self.a, self.b, out.scale, out.zero_point, self.activation, name=self.producer)
 
 
 @register_lowering(K.Add)
-def _lower_add(ctx: LoweringContext, layer: Any, inputs: list[Value]) -> list[Value]:
+def lower_add(ctx: LoweringContext, layer: Any, inputs: list[Value]) -> list[Value]:
+    """Two equal-shape integer tensors added (ADD; refused onto a sub-8-bit grid when emitted)."""
     if len(inputs) != 2:
         raise LoweringError(f"{layer_label(layer)}: ADD of {len(inputs)} tensors; only two are supported")
     a, b = (ctx.require_int(v, layer) for v in inputs)
@@ -624,6 +682,77 @@ class _PendingAveragePool(Pending):
             layer=self.layer,
         )
         return _emit_conv(ctx, conv, out)
+
+
+@dataclasses.dataclass
+class _PendingRescaledPool(Pending):
+    """A window sum times an LPN multiplier the QAT layer fixed (PikeLPN QuantAveragePooling2D /
+    QuantGlobalAveragePooling2D): in the lpn flavor an LPN_DEPTHWISE_CONV_2D with unit int8 weights and
+    that mantissa / shift on every channel, so the device computes what training saw; in the builtin
+    flavor the stock average-pool lowering (builtin multiplier, not the double-quantized one)."""
+
+    producer: str
+    x: int
+    size: tuple[int, int]
+    stride: tuple[int, int]
+    mantissa: int
+    shift: int
+    mantissa_bits: int
+    out_shape: tuple[int, ...]
+    layer: Any = None
+
+    def emit(self, ctx: LoweringContext, out: OutQuant) -> int:
+        if ctx.ops != "lpn":
+            ctx.notes.append(
+                f"{self.producer}: builtin average pool (its double-quantized multiplier is not kept)"
+            )
+            pool = _PendingAveragePool(
+                self.producer, self.x, self.size, self.stride, "VALID", self.out_shape, self.layer
+            )
+            return pool.emit(ctx, out)
+        c = ctx.tensor(self.x).shape[-1]
+        y = ctx.builder.lpn_conv(
+            self.x,
+            np.ones((1, *self.size, c), np.int8),
+            None,
+            np.full(c, self.mantissa, np.int64),
+            np.full(c, self.shift, np.int64),
+            out.scale,
+            out.zero_point,
+            depthwise=True,
+            stride=self.stride,
+            padding="VALID",
+            mantissa_bits=self.mantissa_bits,
+            act_range=out.act_range("NONE"),
+            grid=out.grid,
+            name=self.producer,
+        )
+        return ctx.view(y, self.out_shape, f"{self.producer}/reshape")
+
+
+def lower_rescaled_pool(
+    ctx: LoweringContext,
+    layer: Any,
+    inputs: list[Value],
+    mantissa: int,
+    shift: int,
+    mantissa_bits: int,
+    global_pool: bool,
+) -> list[Value]:
+    """Lowering of an average pool whose integer multiplier ``mantissa · 2^-shift`` (``mantissa_bits`` wide)
+    is fixed by its layer (PikeLPN rescaling layers register this from :mod:`lpn_tf.pikelpn`)."""
+    x = ctx.as_4d(ctx.require_int(inputs[0], layer), f"{layer.name}/input_nhwc")
+    _, h, w, _ = ctx.tensor(x).shape
+    if global_pool:
+        size, stride = (h, w), (1, 1)
+    else:
+        size, stride, padding = _pool_geometry(ctx, x, layer)
+        if padding != "VALID":
+            raise LoweringError(f"{layer_label(layer)}: only padding='valid' lowers exactly")
+    out_shape = ctx.keras_shape(layer.output_shape, layer)
+    return [
+        _PendingRescaledPool(layer.name, x, size, stride, mantissa, shift, mantissa_bits, out_shape, layer)
+    ]
 
 
 @register_lowering(K.AveragePooling1D, K.AveragePooling2D)

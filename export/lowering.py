@@ -39,8 +39,11 @@ codes (≤ 4-bit codes stored with ``exponent_bits = 3``, same nibble) and LPN r
 (``mantissa_bits``-bit mantissa × ``2^-k`` per channel, :func:`fixed_point.double_quantize`); everything
 else stays builtin.
 Every Dense becomes a 1×1 conv on a ``[B, 1, 1, I]`` view with RESHAPEs around it (integer-spec §6).
-Shift or uniform *activations* (scheme ``"shift-wa"``) are refused in both flavors: their ceil-log2 /
-ceil grids are not produced by any op yet (docs/integer-spec.md, "Lowering").
+Shift or uniform *activations* (schemes ``"shift-wa"``, ``"pikelpn"``) lower in the lpn flavor only: an
+LPN op with requantization option ``grid`` (1 ceil, 2 pow2; docs/integer-spec.md §5) produces them
+exactly, int8-weight producers becoming LPN_CONV_2D / LPN_DEPTHWISE_CONV_2D. In such a model every
+requantizing op of the lpn flavor is an LPN op (integer parameters only, see
+:func:`integer_only_violations`); a residual ADD onto such a grid is refused naming the tensor.
 """
 
 from __future__ import annotations
@@ -55,16 +58,18 @@ from lpn_tf import layers as ql
 from lpn_tf import quantizers as qz
 from lpn_tf._keras import keras
 from lpn_tf.export.builder import GraphBuilder
-from lpn_tf.export.graph import IntGraph, Quant, Tensor
+from lpn_tf.export.graph import DTYPES, LPN_OPS, IntGraph, Quant, Tensor
 
 __all__ = [
     "FLAVORS",
+    "GRID_NAMES",
     "IntValue",
     "LoweringContext",
     "LoweringError",
     "OutQuant",
     "Pending",
     "Value",
+    "integer_only_violations",
     "layer_label",
     "lower",
     "lowering_for",
@@ -91,16 +96,45 @@ def layer_label(layer: Any) -> str:
 # ------------------------------------------------------------------------------------------------
 
 
+GRID_NAMES = {0: "nearest", 1: "ceil", 2: "pow2"}
+
+
 @dataclasses.dataclass(frozen=True)
 class OutQuant:
-    """The int8 quantization a ``QuantizeTensor`` gives a tensor: ``real = scale·(q − zero_point)``."""
+    """The quantization a ``QuantizeTensor`` gives a tensor: ``real = scale·(q − zero_point)``, int8 values.
+
+    Attributes:
+        scale, zero_point: of the int8 tensor (a sub-8-bit grid: its unit scale, zero point 0).
+        name: the QuantizeTensor's name (errors name it).
+        grid: how reals round onto the tensor: 0 nearest (int8 affine), 1 ceil (Uniform), 2 pow2 (Shift)
+            — the LPN requantization option ``grid`` (:func:`lpn_tf.export.fixed_point.grid_round`).
+        quantizer: the Uniform/Shift quantizer of a sub-8-bit grid (None for int8).
+    """
 
     scale: float
     zero_point: int
     name: str
+    grid: int = 0
+    quantizer: Any = None
 
     def quant(self) -> Quant:
         return Quant.per_tensor(self.scale, self.zero_point)
+
+    def act_range(self, activation: str) -> tuple[int, int]:
+        """The integer clamp ``[act_min, act_max]`` of a producer with fused ``activation`` (NONE, RELU,
+        RELU6). On a sub-8-bit grid the clamp is the grid image of the real range (the rounding is
+        monotone, so clamping after it equals clamping before it, as the QAT model does)."""
+        from lpn_tf.export.reference import activation_range
+
+        if self.grid == 0:
+            return activation_range(activation, Tensor("out", (1,), "int8", self.quant()))
+        spec = self.quantizer.integer_spec()
+        lo, hi = int(spec.qmin), int(spec.qmax)
+        if activation in ("RELU", "RELU6"):
+            lo = max(lo, int(self.quantizer.to_integer(np.zeros(1, np.float32))[0]))
+        if activation == "RELU6":
+            hi = min(hi, int(self.quantizer.to_integer(np.full(1, 6.0, np.float32))[0]))
+        return lo, hi
 
 
 @dataclasses.dataclass(frozen=True)
@@ -193,11 +227,14 @@ class LoweringContext:
         batch: the batch dimension of every activation tensor.
         notes: human-readable notes on approximations the lowering made (copied to the graph metadata).
         points: ``QuantizeTensor`` layer name → index of the graph tensor it quantizes.
+        integer_requant: every requantizing op must be an LPN op (int8-weight convs become LPN_CONV_2D /
+            LPN_DEPTHWISE_CONV_2D): set in the lpn flavor for models with sub-8-bit activations.
     """
 
-    def __init__(self, ops: str, mantissa_bits: int, batch: int) -> None:
+    def __init__(self, ops: str, mantissa_bits: int, batch: int, integer_requant: bool = False) -> None:
         self.builder = GraphBuilder()
         self.ops = ops
+        self.integer_requant = integer_requant
         self.mantissa_bits = mantissa_bits
         self.batch = batch
         self.notes: list[str] = []
@@ -250,9 +287,29 @@ class LoweringContext:
 # ------------------------------------------------------------------------------------------------
 
 
+def _grid_of(q: Any) -> int | None:
+    """The LPN output grid of an activation quantizer (None: not an lpn sub-8-bit grid)."""
+    if isinstance(q, qz.Uniform | qz.Shift) and q.effective_scale == "per_tensor":
+        return 1 if isinstance(q, qz.Uniform) else 2
+    return None
+
+
 def out_quant(layer: Any) -> OutQuant:
-    """The int8 grid of a ``QuantizeTensor``; refuse what no op can produce exactly."""
+    """The grid of a ``QuantizeTensor``; refuse what no op can produce exactly."""
     q = layer.quantizer
+    grid = _grid_of(q)
+    if grid is not None:
+        if float(q._state["count"].numpy()) == 0:
+            raise LoweringError(
+                f"tensor {layer.name!r}: its quantizer never saw data (no scale); train the model or run "
+                "lpn_tf.quantize.calibrate_activations first"
+            )
+        spec = q.integer_spec()
+        if spec.qmin < -128 or spec.qmax > 127:
+            raise LoweringError(
+                f"tensor {layer.name!r}: {type(q).__name__} levels [{spec.qmin}, {spec.qmax}] do not fit int8"
+            )
+        return OutQuant(float(spec.scale[0]), 0, layer.name, grid, q)
     if isinstance(q, qz.AffineQuantizer) and q.bits == 8 and not q.narrow_range:
         if q.fixed_range is None and float(q._state["count"].numpy()) == 0:
             raise LoweringError(
@@ -262,9 +319,9 @@ def out_quant(layer: Any) -> OutQuant:
         spec = q.integer_spec()
         return OutQuant(float(spec.scale[0]), int(spec.zero_point[0]), layer.name)
     raise LoweringError(
-        f"tensor {layer.name!r} is quantized by {type(q).__name__} ({q.precision}-bit activations, e.g. "
-        "scheme 'shift-wa'): such activations lie on a ceil (log2) grid that no builtin or LPN op produces "
-        "yet; only int8 affine activations can be lowered (docs/integer-spec.md, Lowering)"
+        f"tensor {layer.name!r} is quantized by {type(q).__name__} ({q.precision} bits, scale "
+        f"{getattr(q, 'effective_scale', '?')}): only int8 affine and per-tensor Uniform/Shift activations "
+        "can be lowered (docs/integer-spec.md, Lowering)"
     )
 
 
@@ -276,6 +333,11 @@ class _FloatInput(Pending):
     shape: tuple[int, ...]
 
     def emit(self, ctx: LoweringContext, out: OutQuant) -> int:
+        if out.grid != 0:
+            raise LoweringError(
+                f"tensor {out.name!r}: a model input quantized onto a {GRID_NAMES[out.grid]} grid; graph "
+                "inputs must be int8 affine (the scheme's 'inputs' quantizer)"
+            )
         return ctx.builder.input(self.producer, self.shape, out.scale, out.zero_point)
 
 
@@ -325,16 +387,58 @@ def _check_finalized(model: Any) -> None:
 
 
 def scheme_name(model: Any) -> str:
-    """``"shift"`` if any kernel uses shift weights, ``"uniform"`` for uniform weights, else ``"int8"``."""
-    kinds = set()
+    """The quantization scheme of a QAT model, for export metadata.
+
+    ``model.lpn_scheme`` when the model records it (the :class:`lpn_tf.quantize.Scheme` name); otherwise
+    inferred from the quantizers — the named scheme with the model's kinds of weights and activations:
+    sub-8-bit Uniform activations → ``"pikelpn"``, Shift activations → ``"shift-wa"``; int8 activations with
+    shift weights → ``"pikelpn-a8"`` if a QuantNorm is present, else ``"shift"``; ``"uniform"`` for uniform
+    weights, else ``"int8"``. A custom :class:`Scheme` reads as the named scheme it resembles.
+    """
+    recorded = getattr(model, "lpn_scheme", None)
+    if isinstance(recorded, str) and recorded:
+        return recorded
+    from lpn_tf.pikelpn import QuantNorm
+
+    kinds, acts, quant_norm = set(), set(), False
     for layer in model.layers:
         if isinstance(layer, ql.QuantizedLayerMixin):
             kinds |= {type(q).__name__ for q in layer.kernel_quantizers().values()}
+        if isinstance(layer, ql.QuantizeTensor) and _grid_of(layer.quantizer) is not None:
+            acts.add(type(layer.quantizer).__name__)
+        quant_norm = quant_norm or isinstance(layer, QuantNorm)
+    if "Uniform" in acts:
+        return "pikelpn"
+    if "Shift" in acts:
+        return "shift-wa"
     if "Shift" in kinds:
-        return "shift"
+        return "pikelpn-a8" if quant_norm else "shift"
     if "Uniform" in kinds:
         return "uniform"
     return "int8"
+
+
+def _record_activation_bits(model: Any, graph: IntGraph, points: dict[str, int]) -> None:
+    """Tensors on a sub-8-bit grid get the quantizer's precision as :attr:`Tensor.bits` (int8 storage, e.g.
+    5 meaningful bits for Uniform(5)), and so do the RESHAPE views of them (same values)."""
+    bits = {
+        index: int(model.get_layer(name).quantizer.precision)
+        for name, index in points.items()
+        if _grid_of(model.get_layer(name).quantizer) is not None
+    }
+    changed = True
+    while changed:  # views: both ways along RESHAPE chains
+        changed = False
+        for op in graph.ops:
+            if op.kind != "RESHAPE":
+                continue
+            a, b = op.inputs[0], op.outputs[0]
+            for src, dst in ((a, b), (b, a)):
+                if src in bits and dst not in bits:
+                    bits[dst] = bits[src]
+                    changed = True
+    for index, width in bits.items():
+        graph.tensors[index].bits = width
 
 
 def lower(
@@ -369,7 +473,11 @@ def lower(
         raise LoweringError(f"batch must be >= 1, got {batch}")
     nodes = _ordered_nodes(model)
     _check_finalized(model)
-    ctx = LoweringContext(ops, mantissa_bits, batch)
+    sub_byte = any(
+        isinstance(layer, ql.QuantizeTensor) and _grid_of(layer.quantizer) is not None
+        for layer in model.layers
+    )
+    ctx = LoweringContext(ops, mantissa_bits, batch, integer_requant=sub_byte and ops == "lpn")
     values: dict[str, Value] = {}
     for kt in model.inputs:
         layer = kt._keras_history.layer
@@ -404,11 +512,43 @@ def lower(
             raise LoweringError(f"model output of {layer_label(layer)} repeats another input/output tensor")
         ctx.builder.output(value.index)
     graph = ctx.graph
+    _record_activation_bits(model, graph, ctx.points)
     graph.metadata.update(
         scheme=scheme_name(model), flavor=ops, notes=list(ctx.notes), points=dict(ctx.points)
     )
     graph.validate()
     return graph
+
+
+# ops whose arithmetic uses nothing but the integers stored in the file
+_INTEGER_OPS = {"MAX_POOL_2D", "AVERAGE_POOL_2D", "RESHAPE", *LPN_OPS}
+
+
+def integer_only_violations(graph: IntGraph) -> list[str]:
+    """Why ``graph`` is not integer-only; empty when it is.
+
+    Integer-only means: every tensor has an integer dtype, and every op computes from the integers stored in
+    the file alone — LPN ops (integer mantissas and shifts), MAX/AVERAGE_POOL_2D and RESHAPE. Builtin ops
+    that requantize (CONV_2D, DEPTHWISE_CONV_2D, FULLY_CONNECTED, ADD, MEAN, SOFTMAX) derive their
+    multipliers from float32 scales when they are prepared (floating point on the device at init), so
+    they are listed, naming the op.
+
+    Returns:
+        One line per violation (``op 3 (CONV_2D, dense): ...`` / ``tensor 'x': ...``).
+    """
+    problems = []
+    for t in graph.tensors:
+        if t.dtype not in DTYPES or not np.issubdtype(np.dtype(DTYPES[t.dtype]), np.integer):
+            problems.append(f"tensor {t.name!r}: dtype {t.dtype} is not an integer type")
+        if t.data is not None and not np.issubdtype(t.data.dtype, np.integer):
+            problems.append(f"tensor {t.name!r}: constant data of dtype {t.data.dtype}")
+    for k, op in enumerate(graph.ops):
+        if op.kind not in _INTEGER_OPS:
+            problems.append(f"{op.label(k)}: requantization derived from float scales at prepare time")
+        for key, value in op.options.items():
+            if isinstance(value, float):
+                problems.append(f"{op.label(k)}: option {key!r} is a float")
+    return problems
 
 
 def input_quantizers(model: Any) -> list[qz.Quantizer]:

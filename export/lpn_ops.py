@@ -4,6 +4,10 @@ Each op is a :class:`CustomOpSpec`: its custom_code, the roles of its inputs, an
 the graph, options are Python ints, enum names (``padding``: ``"SAME"``/``"VALID"``) and int tuples; in
 the .tflite file they are a flexbuffer map with keys in sorted order, ints as flexbuffer ints,
 ``padding`` as the TFLite enum (SAME = 0, VALID = 1) and tuples as int vectors.
+
+Optional keys (every op): ``grid`` — the output grid of the requantization (0 nearest, 1 ceil, 2 pow2;
+:data:`lpn_tf.export.fixed_point.GRIDS`). The writer leaves it out when it is 0, so files of models on
+int8 grids are byte-for-byte what they were before the key existed.
 """
 
 from __future__ import annotations
@@ -16,6 +20,9 @@ from lpn_tf.export.graph import GraphError, Op
 
 OPTIONS_VERSION = 1
 PADDING_CODES: dict[str, int] = {"SAME": 0, "VALID": 1}
+
+_OPTIONAL_KEYS = ("grid",)
+GRID_MAX = 2
 
 _CONV_KEYS = (
     "act_min",
@@ -37,7 +44,7 @@ class CustomOpSpec:
     Attributes:
         code: the flatbuffer ``custom_code`` string.
         inputs: input roles in order (``"bias"`` may be absent: index -1).
-        keys: required option keys.
+        keys: required option keys (the optional ``grid`` is accepted by every op).
     """
 
     code: str
@@ -47,7 +54,7 @@ class CustomOpSpec:
     def check_options(self, op: Op) -> None:
         """Raise :class:`GraphError` naming the op if options or input count do not match this spec."""
         missing = [k for k in self.keys if k not in op.options]
-        extra = [k for k in op.options if k not in self.keys]
+        extra = [k for k in op.options if k not in self.keys and k not in _OPTIONAL_KEYS]
         where = f"{op.kind} {op.name!r}"
         if missing or extra:
             raise GraphError(f"{where}: missing options {missing}, unknown options {extra}")
@@ -66,6 +73,8 @@ class CustomOpSpec:
             raise GraphError(f"{where}: need -128 <= act_min <= act_max <= 127")
         if "padding" in op.options and op.options["padding"] not in PADDING_CODES:
             raise GraphError(f"{where}: padding must be SAME or VALID")
+        if not 0 <= int(op.options.get("grid", 0)) <= GRID_MAX:
+            raise GraphError(f"{where}: grid must be 0 (nearest), 1 (ceil) or 2 (pow2)")
 
 
 SPECS: dict[str, CustomOpSpec] = {
@@ -87,6 +96,18 @@ SPECS: dict[str, CustomOpSpec] = {
         ("input", "bias", "mantissa", "shift"),
         ("act_min", "act_max", "mantissa_bits", "version"),
     ),
+    "LPN_CONV_2D": CustomOpSpec(
+        "LPN_CONV_2D",
+        ("input", "filter", "bias", "mantissa", "shift"),
+        tuple(k for k in _CONV_KEYS if k not in ("exponent_bits", "filter_shape")),
+    ),
+    "LPN_DEPTHWISE_CONV_2D": CustomOpSpec(
+        "LPN_DEPTHWISE_CONV_2D",
+        ("input", "filter", "bias", "mantissa", "shift"),
+        tuple(
+            sorted(k for k in (*_CONV_KEYS, "depth_multiplier") if k not in ("exponent_bits", "filter_shape"))
+        ),
+    ),
 }
 
 
@@ -96,6 +117,8 @@ def encode_options(op: Op) -> bytes:
     out: dict[str, int | list[int]] = {}
     for key in sorted(op.options):
         value = op.options[key]
+        if key == "grid" and int(value) == 0:
+            continue  # the default: absent, so int8-grid files keep their bytes
         if key == "padding":
             out[key] = PADDING_CODES[str(value)]
         elif isinstance(value, tuple):

@@ -91,6 +91,7 @@ def _lpn_requant(graph: IntGraph, op: Op, mantissa_idx: int, shift_idx: int, cha
         y.zero_point,
         int(op.options["act_min"]),
         int(op.options["act_max"]),
+        int(op.options.get("grid", fp.GRID_NEAREST)),
     )
 
 
@@ -126,6 +127,8 @@ _SIGNATURES: dict[str, tuple[str, ...]] = {
     "MEAN": ("int8", "int32"),
     "SOFTMAX": ("int8",),
     "LPN_SHIFT_CONV_2D": ("int8", "uint8", "int32", "int16", "int8"),
+    "LPN_CONV_2D": ("int8", "int8", "int32", "int16", "int8"),
+    "LPN_DEPTHWISE_CONV_2D": ("int8", "int8", "int32", "int16", "int8"),
     "LPN_SHIFT_DEPTHWISE_CONV_2D": ("int8", "uint8", "int32", "int16", "int8"),
     "LPN_SHIFT_FULLY_CONNECTED": ("int8", "uint8", "int32", "int16", "int8"),
     "LPN_QUANT_NORM": ("int8", "int32", "int16", "int8"),
@@ -151,7 +154,8 @@ def _check_signature(graph: IntGraph, op: Op) -> None:
     for t in (x, y):
         if t.quant is None or t.quant.is_per_channel:
             raise GraphError(f"activation {t.name!r} needs per-tensor quantization parameters")
-    if op.kind in ("CONV_2D", "DEPTHWISE_CONV_2D", "FULLY_CONNECTED"):
+    base = op.kind.removeprefix("LPN_") if op.kind in ("LPN_CONV_2D", "LPN_DEPTHWISE_CONV_2D") else op.kind
+    if base in ("CONV_2D", "DEPTHWISE_CONV_2D", "FULLY_CONNECTED"):
         w = graph.tensors[op.inputs[1]].shape
         mult = int(op.options.get("depth_multiplier", 1))
         ok = {
@@ -161,7 +165,7 @@ def _check_signature(graph: IntGraph, op: Op) -> None:
             and w[0] == 1
             and w[3] == x.shape[-1] * mult,
             "FULLY_CONNECTED": len(w) == 2 and int(np.prod(x.shape)) % max(w[1], 1) == 0,
-        }[op.kind]
+        }[base]
         if not ok:
             raise GraphError(f"filter shape {w} does not fit input {x.name!r} of shape {x.shape}")
 
@@ -257,6 +261,8 @@ def _prepare_lpn(graph: IntGraph, op: Op) -> Kernel:
         bias = _const(graph, op, 1, "bias")
         rq = _lpn_requant(graph, op, 2, 3, channels)
         return lambda v: K.quant_norm(v[0], zp, bias, rq)
+    if op.kind in ("LPN_CONV_2D", "LPN_DEPTHWISE_CONV_2D"):
+        return _prepare_lpn_int8_conv(graph, op)
     s = int(o["exponent_bits"])
     filter_shape = tuple(int(d) for d in o["filter_shape"])  # type: ignore[union-attr]
     count = int(np.prod(filter_shape))
@@ -277,6 +283,23 @@ def _prepare_lpn(graph: IntGraph, op: Op) -> Kernel:
     mult = int(o["depth_multiplier"])
     rq = _lpn_requant(graph, op, 3, 4, filter_shape[3])
     return lambda v: K.shift_depthwise_conv_2d(v[0], zp, codes, s, bias, win, mult, rq)
+
+
+def _prepare_lpn_int8_conv(graph: IntGraph, op: Op) -> Kernel:
+    """LPN_CONV_2D / LPN_DEPTHWISE_CONV_2D: int8 filter (TFLite layout), LPN requantization."""
+    x = graph.tensors[op.inputs[0]]
+    filt = _const(graph, op, 1, "filter").astype(np.int64)
+    if filt.ndim != 4:
+        raise GraphError(f"{op.kind} {op.name!r}: filter must be rank 4, got shape {filt.shape}")
+    bias = _optional_const(graph, op, 2, "bias")
+    win = _window(op, filt.shape[1], filt.shape[2])
+    zp = x.zero_point
+    if op.kind == "LPN_CONV_2D":
+        rq = _lpn_requant(graph, op, 3, 4, filt.shape[0])
+        return lambda v: K.lpn_conv_2d(v[0], zp, filt, bias, win, rq)
+    mult = int(op.options["depth_multiplier"])
+    rq = _lpn_requant(graph, op, 3, 4, filt.shape[3])
+    return lambda v: K.lpn_depthwise_conv_2d(v[0], zp, filt, bias, win, mult, rq)
 
 
 class ReferenceExecutor:

@@ -866,5 +866,22 @@ def _register_lowering() -> None:
         act = fused[layer.activation]
         return [folded if act is None else folded.with_activation(act, layer)]
 
+    from lpn_tf.export import lower_keras
+
+    def lower_rescaled_pool(ctx: Any, layer: Any, inputs: list[Any]) -> list[Any]:
+        try:
+            params = layer.integer_params()
+        except ValueError as err:
+            raise lw.LoweringError(f"{lw.layer_label(layer)}: {err}") from None
+        bits = 2 if layer.power_of_two else int(layer.mantissa_bits or 16)
+        glob = isinstance(layer, QuantGlobalAveragePooling2D)
+        m, k = int(params.mantissa[0]), int(params.shift[0])
+        return lower_keras.lower_rescaled_pool(ctx, layer, inputs, m, k, bits, glob)
+
+    lw.register_lowering(QuantGlobalAveragePooling2D, QuantAveragePooling2D)(lower_rescaled_pool)
+    # a QuantAdd is the stock ADD: exact on int8 grids up to its 32-bit multipliers; refused (naming the
+    # tensor) onto a sub-8-bit grid
+    lw.register_lowering(QuantAdd)(lower_keras.lower_add)
+
 
 _register_lowering()

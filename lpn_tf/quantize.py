@@ -149,7 +149,7 @@ SCHEMES: dict[str, Scheme] = {
     ),
     # PikeLPN (docs/pikelpn.md): DHQ (depthwise 8-bit per-channel, others shift3), 5-bit activations,
     # QuantNorm with 8-bit double-quantized requantization factors; "pikelpn-a8": int8 activations
-    # (what the current lowering can export)
+    # (exports in both flavors; "pikelpn" only with ops="lpn", on the LPN ops' ceil grid)
     "pikelpn": Scheme(
         name="pikelpn",
         weights="shift3",

@@ -64,5 +64,8 @@ def test_optimized_kernels_need_far_fewer_instructions_per_mac(tmp_path: Path, c
         assert opt[name] < 0.5 * ref[name], (
             f"{name}: optimized {opt[name]:.2f} vs reference {ref[name]:.2f}\n{table}"
         )
-    assert opt["conv 16x16x16->16 k3"] < 3.0, table
-    assert opt["conv 8x8x32->32 k3"] < 2.5, table
+    # issue 6: ResNet-8 <= 1.5 instructions per MAC overall; its 3x3 convs must stay well below that
+    # (measured 1.35 and 1.30: 12 or 16 instructions per 16 MACs in the inner loop, docs/kernels.md)
+    assert opt["conv 16x16x16->16 k3"] < 1.45, table
+    assert opt["conv 8x8x32->32 k3"] < 1.4, table
+    assert opt["conv 16x16x3->16 k3"] < 3.6, table  # a stem: 27 MACs per output, requantization-bound

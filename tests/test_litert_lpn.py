@@ -88,7 +88,7 @@ def test_random_lpn_graphs_match_reference(registrar, tmp_path: Path, arch: int)
         assert compared > 100
 
 
-def test_all_four_lpn_ops_match_reference(registrar, tmp_path: Path) -> None:
+def test_every_lpn_op_matches_reference(registrar, tmp_path: Path) -> None:
     """The self-test model (conv, depthwise with multiplier 2 and a clamp, QuantNorm, dense) via load()."""
     graph = litert._self_test_graph()
     assert {op.kind for op in graph.ops} >= set(LPN_OPS)
@@ -152,7 +152,7 @@ def test_version_pin_is_enforced(monkeypatch: pytest.MonkeyPatch) -> None:
 def test_unknown_custom_op_gives_a_clear_error(registrar, tmp_path: Path) -> None:
     """A custom op that is not an LPN op is refused, naming it."""
     data = to_tflite_bytes(litert._self_test_graph(), flavor="lpn")
-    assert data.count(b"LPN_QUANT_NORM") == 1
+    assert data.count(b"LPN_QUANT_NORM") == 2  # the operator code and the "lpn" metadata's op list
     path = tmp_path / "unknown.tflite"
     path.write_bytes(data.replace(b"LPN_QUANT_NORM", b"LPN_QUANT_NORX"))
     with pytest.raises(TFLiteFormatError, match="LPN_QUANT_NORX"):
@@ -235,12 +235,12 @@ def test_registrations_are_exported_for_cpp_hosts(registrar) -> None:
     lib.lpn_litert_registration.argtypes = [ctypes.c_char_p]
     pointers = {code: lib.lpn_litert_registration(code.encode()) for code in registrar.op_codes}
     assert set(registrar.op_codes) == set(LPN_OPS)
-    assert all(pointers.values()) and len(set(pointers.values())) == 4
+    assert all(pointers.values()) and len(set(pointers.values())) == len(LPN_OPS)
     assert lib.lpn_litert_registration(b"CONV_2D") is None
 
 
 def test_options_parser_is_memory_safe_under_asan_and_ubsan(tmp_path: Path) -> None:
-    """The C parser on the options of all four ops, every truncation and 100000 corruptions each, built with
+    """The C parser on the options of every LPN op, every truncation and 100000 corruptions each, built with
     AddressSanitizer + UndefinedBehaviorSanitizer on exactly-sized heap copies: no report, right verdicts."""
     result = subprocess.run(
         ["make", "-s", "-f", str(litert.MAKEFILE), "options-fuzz", f"OUT={tmp_path}"],
@@ -257,7 +257,7 @@ def test_options_parser_is_memory_safe_under_asan_and_ubsan(tmp_path: Path) -> N
     )
     assert "Sanitizer" not in run.stderr and "runtime error" not in run.stderr, run.stderr
     lines = run.stdout.splitlines()
-    assert len(lines) == 4 and all(" valid=ok " in line for line in lines), run.stdout
+    assert len(lines) == len(LPN_OPS) and all(" valid=ok " in line for line in lines), run.stdout
     assert run.returncode == 0, run.stdout
 
 

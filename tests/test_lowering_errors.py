@@ -36,11 +36,14 @@ def test_lambda_must_be_zero() -> None:
     assert lower(model).ops
 
 
-def test_shift_activations_are_refused_naming_the_tensor() -> None:
+def test_shift_activations_need_the_lpn_flavor() -> None:
+    """Shift activations round up to a power of two: LPN ops do it (option grid 2), builtins cannot."""
     model = lpn_tf.finalize(_calibrated(lpn_tf.quantize_model(_small_float(), "shift-wa")))
-    for ops in ("lpn", "builtin"):
-        with pytest.raises(LoweringError, match=r"tensor 'c\w*_quant' is quantized by Shift.*shift-wa"):
-            lower(model, ops)
+    with pytest.raises(
+        LoweringError, match=r"tensor 'c\w*_quant' \(produced by 'c\w*'\).*pow2 grid.*ops='lpn'"
+    ):
+        lower(model, "builtin")
+    assert any(op.options.get("grid") == 2 for op in lower(model, "lpn").ops)
 
 
 def test_wide_shift_weights_need_the_lpn_flavor() -> None:
@@ -144,7 +147,7 @@ def test_a_failed_export_writes_nothing(tmp_path) -> None:
     target = tmp_path / "m.tflite"
     target.write_bytes(b"previous")
     with pytest.raises(LoweringError):
-        export_tflite(model, target, "lpn")
+        export_tflite(model, target, "builtin")  # shift activations: lpn flavor only
     assert target.read_bytes() == b"previous"
     assert [p.name for p in tmp_path.iterdir()] == ["m.tflite"]
 

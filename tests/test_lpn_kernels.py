@@ -26,11 +26,11 @@ ROOT = Path(__file__).resolve().parents[1]
 MAKEFILE = ROOT / "firmware" / "tests" / "lpn_ops_test.mk"
 MAGIC = 0x4F4E504C
 N_PARAMS = 32
-OPS = {"conv": 0, "depthwise": 1, "fully_connected": 2, "quant_norm": 3}
+OPS = {"conv": 0, "depthwise": 1, "fully_connected": 2, "quant_norm": 3, "int8_conv": 4, "int8_depthwise": 5}
 # indices into the params block (enum in lpn_ops_test.c)
 (IN_N, IN_H, IN_W, IN_C, F_N, F_H, F_W, F_C, OUT_N, OUT_H, OUT_W, OUT_C, INPUT_OFFSET, OUTPUT_OFFSET,
  EXPONENT_BITS, STRIDE_H, STRIDE_W, PAD_H, PAD_W, ACT_MIN, ACT_MAX, CH_MULT,
- HAS_BIAS) = range(23)  # fmt: skip
+ HAS_BIAS, GRID) = range(24)  # fmt: skip
 CASE_LINE = re.compile(r"^case (\d+) (ok|FAIL.*)$")
 
 
@@ -234,7 +234,85 @@ def generate(seed: int = 0) -> list[GoldenCase]:
         ((1, 6, 6, 9), 8, True),
     ):
         cases.append(_quant_norm_case(rng, shape, mantissa_bits, small))
+    # int8 filters (grid 0) and every op on every sub-8-bit grid, from a second stream (the cases above keep
+    # their draws)
+    rng = np.random.default_rng(seed + 1)
+    for op in ("int8_conv", "int8_depthwise"):
+        cases.append(_grid_case(rng, op, 0, (-128, 127)))
+    for op in ("conv", "depthwise", "fully_connected", "quant_norm", "int8_conv", "int8_depthwise"):
+        for grid, lo, hi in GRID_RANGES:
+            cases.append(_grid_case(rng, op, grid, (lo, hi)))
     return cases
+
+
+# output grids of the LPN requantization: (grid, act_min, act_max) of unsigned/signed uniform5 and shift3
+GRID_RANGES = ((1, 0, 16), (1, -16, 16), (2, 0, 64), (2, -8, 8))
+
+
+def _grid_case(rng: np.random.Generator, op: str, grid: int, act: tuple[int, int]) -> GoldenCase:
+    """A conv / depthwise (packed shift codes or int8 filter) / fully connected / QuantNorm case whose output
+    lies on a sub-8-bit grid (zero point 0): accumulators scaled to about 1.5x the grid's range, so both the
+    rounding near zero (no zero level) and the clamp are exercised."""
+    x = rng.integers(-128, 128, (1, 5, 6, 3)).astype(np.int8)
+    zp_in = int(rng.choice([-1, 1]) * rng.integers(1, 21))
+    win = kernels.Window(3, 3, 1, 1, "SAME")
+    mult = 2
+    int8 = op.startswith("int8_")
+    depthwise = op in ("depthwise", "int8_depthwise")
+    shape = {"conv": (4, 3, 3, 3), "depthwise": (1, 3, 3, 3 * mult), "fully_connected": (4, 90)}.get(
+        op.removeprefix("int8_"), (1, 3, 3, 3 * mult) if depthwise else (4, 3, 3, 3)
+    )
+    s = 2
+    codes = packing.encode(rng.random(shape) < 0.5, rng.integers(0, 4, shape), s)
+    weights = rng.integers(-127, 128, shape) if int8 else packing.shift_weights(codes, s)
+    if op == "quant_norm":
+        acc = x.astype(np.int64) - zp_in
+    elif depthwise:
+        acc = kernels.depthwise_accumulate(x, zp_in, weights, None, win, mult)
+    elif op == "fully_connected":
+        acc = kernels.fully_connected_accumulate(x, zp_in, weights, None)
+    else:
+        acc = kernels.conv_accumulate(x, zp_in, weights, None, win)
+    flat = acc.reshape(-1, acc.shape[-1])
+    if flat.shape[0] > 1:  # centre each channel, as a trained bias would
+        bias = np.round(-flat.mean(axis=0)).astype(np.int32)
+    else:  # one fully connected row: a small random bias
+        bias = rng.integers(-200, 201, flat.shape[1]).astype(np.int32)
+    spread = np.abs(flat + bias).max(axis=0) + 1
+    pairs = [fp.double_quantize(1.5 * max(abs(act[0]), act[1]) / float(v), 10) for v in spread]
+    mantissa = np.array([m if i % 3 else -m for i, (m, _) in enumerate(pairs)], np.int16)
+    shift = np.array([k for _, k in pairs], np.int8)
+    rq = kernels.LpnRequant(mantissa.astype(np.int64), shift.astype(np.int64), 0, act[0], act[1], grid)
+    p = _base_params()
+    if op == "quant_norm":
+        y = kernels.quant_norm(x, zp_in, bias.astype(np.int64) * mantissa, rq)
+        bias = (bias.astype(np.int64) * mantissa).astype(np.int32)
+        p[IN_N : IN_C + 1] = p[OUT_N : OUT_C + 1] = list(x.shape)
+        packed = np.zeros(0, np.uint8)
+    else:
+        if op == "fully_connected":
+            y = kernels.shift_fully_connected(x, zp_in, codes, s, bias, rq)
+            p[IN_N : IN_C + 1] = [1, 1, 1, 90]
+            p[F_N : F_C + 1] = [4, 1, 1, 90]
+            p[OUT_N : OUT_C + 1] = [1, 1, 1, 4]
+        else:
+            if int8:
+                fn = kernels.lpn_depthwise_conv_2d if depthwise else kernels.lpn_conv_2d
+                args = (weights, bias, win, mult, rq) if depthwise else (weights, bias, win, rq)
+            else:
+                fn = kernels.shift_depthwise_conv_2d if depthwise else kernels.shift_conv_2d
+                args = (codes, s, bias, win, mult, rq) if depthwise else (codes, s, bias, win, rq)
+            y = fn(x, zp_in, *args)
+            p[IN_N : IN_C + 1] = list(x.shape)
+            p[F_N : F_C + 1] = list(shape)
+            p[OUT_N : OUT_C + 1] = list(y.shape)
+            p[STRIDE_H] = p[STRIDE_W] = 1
+            p[PAD_H] = p[PAD_W] = 1
+            p[CH_MULT] = mult if depthwise else 0
+        packed = weights.astype(np.int8).view(np.uint8).reshape(-1) if int8 else packing.pack(codes, s + 1)
+    p[INPUT_OFFSET], p[EXPONENT_BITS] = -zp_in, 0 if int8 else s
+    p[ACT_MIN], p[ACT_MAX], p[HAS_BIAS], p[GRID] = act[0], act[1], 1, grid
+    return GoldenCase(op, p, x, packed, bias, mantissa, shift, y, 10)
 
 
 def write(cases: list[GoldenCase], directory: Path) -> None:
@@ -297,6 +375,8 @@ def test_golden_cases_cover_the_required_space(golden) -> None:
     assert min(c.mantissa_bits for c in cases) == 4 and max(c.mantissa_bits for c in cases) == 16
     assert all(c.params[INPUT_OFFSET] != 0 or c.params[OUTPUT_OFFSET] != 0 for c in cases)
     assert {c.op for c in cases} == set(OPS)
+    grids = {(c.op, c.params[GRID]) for c in cases}
+    assert grids >= {(op, g) for op in OPS for g in (1, 2)}, "a grid is missing"
     assert any((c.mantissa < 0).any() for c in cases), "no negative mantissa"
     assert any(c.params[ACT_MIN] > -128 for c in cases), "no clamped activation"
     assert any(c.params[HAS_BIAS] == 0 for c in cases) and any(c.params[HAS_BIAS] for c in cases)

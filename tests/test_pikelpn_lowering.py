@@ -58,9 +58,22 @@ def test_pikelpn_a8_lowers_and_agrees(ops: str) -> None:
     assert a.local_max_lsb <= 1, a.per_tensor
 
 
-def test_pikelpn_with_low_bit_activations_is_refused_by_the_lowering() -> None:
+def test_pikelpn_with_low_bit_activations_lowers_integer_only() -> None:
+    """uniform5 activations: every requantization an LPN op on the ceil grid (lpn flavor); the builtin flavor
+    has no op that rounds up, and refuses naming the tensor."""
+    from lpn_tf.export.lowering import LoweringError, integer_only_violations
+
     model = lpn_tf.quantize_model(_float_model(), "pikelpn")
-    calibrate_activations(model, np.random.default_rng(1).normal(size=(64, 8, 8, 3)).astype(np.float32))
+    x = np.random.default_rng(1).normal(size=(64, 8, 8, 3)).astype(np.float32)
+    calibrate_activations(model, x)
     lpn_tf.finalize(model)
-    with pytest.raises(ValueError, match="activations"):
-        lower(model, "lpn")
+    graph = lower(model, "lpn", batch=len(x))
+    assert integer_only_violations(graph) == []
+    kinds = [op.kind for op in graph.ops]
+    assert kinds.count("LPN_CONV_2D") == 2 and "LPN_DEPTHWISE_CONV_2D" in kinds  # stem, head; int8 depthwise
+    grids = [op.options.get("grid", 0) for op in graph.ops if op.kind.startswith("LPN_")]
+    assert grids[:-1] == [1] * (len(grids) - 1) and grids[-1] == 0  # int8 logits round to nearest
+    a = agreement(model, graph, x)
+    assert a.local_identical >= 0.99, a.per_tensor
+    with pytest.raises(LoweringError, match="tensor .* ceil grid"):
+        lower(model, "builtin")

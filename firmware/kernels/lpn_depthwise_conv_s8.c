@@ -6,11 +6,7 @@
 
 int32_t lpn_depthwise_conv_s8_get_buffer_size(const lpn_dw_conv_params *params, const lpn_dims *input_dims,
                                               const lpn_dims *filter_dims, const lpn_dims *output_dims) {
-    (void)params;
-    (void)input_dims;
-    (void)filter_dims;
-    (void)output_dims;
-    return 0;
+    return lpn_no_scratch(params, input_dims, filter_dims, output_dims);
 }
 
 lpn_status lpn_depthwise_conv_s8(const lpn_context *ctx, const lpn_dw_conv_params *params,

@@ -32,4 +32,19 @@ static inline int lpn_shift_ok(int32_t shift) {
     return shift >= -31 && shift <= 30;
 }
 
+/* Whether ctx holds at least `need` bytes of scratch (else the kernel returns LPN_ERR_BUFFER). */
+static inline int lpn_scratch_ok(const lpn_context *ctx, int32_t need) {
+    return ctx != 0 && ctx->buf != 0 && ctx->size >= need;
+}
+
+/* The *_get_buffer_size of a kernel that needs no scratch: 0 for any arguments. */
+static inline int32_t lpn_no_scratch(const void *params, const lpn_dims *input_dims, const lpn_dims *filter_dims,
+                                     const lpn_dims *output_dims) {
+    (void)params;
+    (void)input_dims;
+    (void)filter_dims;
+    (void)output_dims;
+    return 0;
+}
+
 #endif

@@ -26,7 +26,7 @@ lpn_status lpn_quant_norm_s8(const lpn_quant_norm_params *params, const lpn_shif
         for (int32_t c = 0; c < channels; ++c) {
             const int64_t v = (int64_t)input[base + c] + params->input_offset;
             const int64_t p = v * quant->mantissa[c] + bias[c];
-            output[base + c] = lpn_shift_finish(lpn_shift_round_right(p, quant->shift[c]), params->output_offset,
+            output[base + c] = lpn_shift_finish(lpn_shift_round_grid(p, quant->shift[c], quant->grid), params->output_offset,
                                                 &params->activation);
         }
     }

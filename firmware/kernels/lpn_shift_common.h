@@ -42,14 +42,23 @@ static inline void lpn_shift_weight_table(int32_t exponent_bits, int32_t table[3
     }
 }
 
+/* Weight format of the shared conv loops for an int8 filter instead of packed codes (exponent_bits >= 0). */
+#define LPN_WEIGHTS_INT8 (-1)
+
 /* sum over i < n of (x[i] + input_offset) * w(code number k0 + i), as a uint32 two's-complement sum:
  * a run of consecutive codes (one output channel's filter row). `table` from lpn_shift_weight_table when
- * exponent_bits <= LPN_SHIFT_TABLE_MAX_EXPONENT_BITS (else unused). Reads the packed codes in place. */
+ * exponent_bits <= LPN_SHIFT_TABLE_MAX_EXPONENT_BITS (else unused). Reads the packed codes in place; with
+ * exponent_bits = LPN_WEIGHTS_INT8, `codes` is an int8 filter and w(k) its element k. */
 static inline uint32_t lpn_shift_dot(const int8_t *x, int32_t input_offset, const uint8_t *codes, int32_t k0,
                                      int32_t n, int32_t exponent_bits, const int32_t table[32]) {
     uint32_t acc = 0u;
     int32_t i = 0;
-    if (exponent_bits + 1 <= 4) { /* two codes per byte */
+    if (exponent_bits == LPN_WEIGHTS_INT8) { /* an int8 filter in the same layout (lpn_conv_lpn_s8) */
+        const int8_t *w = (const int8_t *)(const void *)codes + k0;
+        for (; i < n; ++i) {
+            acc += (uint32_t)(x[i] + input_offset) * (uint32_t)(int32_t)w[i];
+        }
+    } else if (exponent_bits + 1 <= 4) { /* two codes per byte */
         const uint8_t *c = codes + (k0 >> 1);
         if ((k0 & 1) && n > 0) {
             acc += (uint32_t)(x[0] + input_offset) * (uint32_t)table[*c >> 4];
@@ -100,16 +109,42 @@ static inline int8_t lpn_shift_finish(int64_t r, int32_t output_offset, const lp
     return (int8_t)y;
 }
 
-/* LPN requantization of one int32 accumulator of channel c. */
+/* p * 2^-k rounded onto output grid `grid` (lpn/lpn_ops.h; docs/integer-spec.md section 5). |p| < 2^62 and
+ * k in [0, 62], so neither p + 2^k - 1 nor -p overflows. On the two ceil grids 0 maps to -1 (the QAT
+ * quantizers' sgn(0) = -1); a ReLU clamp (activation.min = 0) makes it the unsigned grids' 0. */
+static inline int64_t lpn_shift_round_grid(int64_t p, int32_t k, int32_t grid) {
+    if (grid == LPN_GRID_NEAREST) {
+        return lpn_shift_round_right(p, k);
+    }
+    const int64_t ones = ((int64_t)1 << k) - 1;
+    if (grid == LPN_GRID_CEIL) {
+        if (p > 0) {
+            return (p + ones) >> k; /* >= 1 for p >= 1 */
+        }
+        const int64_t f = p >> k; /* floor (arithmetic shift, as lpn_shift_round_right) */
+        return f > -1 ? -1 : f;
+    }
+    /* LPN_GRID_POW2: the smallest power of two >= ceil(|p| / 2^k), at least 1, at most 2^30 */
+    int64_t magnitude = p > 0 ? (p + ones) >> k : (-p + ones) >> k;
+    magnitude = magnitude > ((int64_t)1 << 30) ? ((int64_t)1 << 30) : magnitude;
+    int64_t level = 1;
+    while (level < magnitude) {
+        level <<= 1;
+    }
+    return p > 0 ? level : -level;
+}
+
+/* LPN requantization of one int32 accumulator of channel c onto quant->grid. */
 static inline int8_t lpn_shift_requantize(int32_t acc, const lpn_shift_quant *quant, int32_t c,
                                           int32_t output_offset, const lpn_activation *act) {
     const int64_t p = (int64_t)acc * (int64_t)quant->mantissa[c];
-    return lpn_shift_finish(lpn_shift_round_right(p, quant->shift[c]), output_offset, act);
+    return lpn_shift_finish(lpn_shift_round_grid(p, quant->shift[c], quant->grid), output_offset, act);
 }
 
 /* Pointer, range and activation checks common to the four kernels; channels = length of the quant arrays. */
 static inline lpn_status lpn_shift_check_quant(const lpn_shift_quant *quant, int32_t channels) {
-    if (quant == 0 || quant->mantissa == 0 || quant->shift == 0) {
+    if (quant == 0 || quant->mantissa == 0 || quant->shift == 0 || quant->grid < LPN_GRID_NEAREST ||
+        quant->grid > LPN_GRID_POW2) {
         return LPN_ERR_ARGUMENT;
     }
     for (int32_t c = 0; c < channels; ++c) {

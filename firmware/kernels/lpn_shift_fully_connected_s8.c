@@ -1,4 +1,5 @@
 /* LPN_SHIFT_FULLY_CONNECTED on packed shift codes (docs/custom-ops.md), portable C99 reference. */
+#include "lpn_shift_check.h"
 #include "lpn_shift_common.h"
 
 int32_t lpn_shift_fully_connected_s8_get_buffer_size(const lpn_dims *filter_dims) {
@@ -11,26 +12,9 @@ lpn_status lpn_shift_fully_connected_s8(const lpn_context *ctx, const lpn_shift_
                                         const int8_t *input, const lpn_dims *filter_dims, const uint8_t *codes,
                                         const int32_t *bias, const lpn_dims *output_dims, int8_t *output) {
     (void)ctx; /* no scratch memory */
-    if (params == 0 || input == 0 || codes == 0 || output == 0) {
-        return LPN_ERR_ARGUMENT;
-    }
-    if (!lpn_activation_ok(&params->activation) ||
-        !lpn_shift_offsets_ok(params->input_offset, params->output_offset, params->exponent_bits)) {
-        return LPN_ERR_ARGUMENT;
-    }
-    if (!lpn_dims_ok(input_dims) || !lpn_dims_ok(filter_dims) || !lpn_dims_ok(output_dims)) {
-        return LPN_ERR_SHAPE;
-    }
+    LPN_SHIFT_FC_CHECKS();
     const int32_t depth = filter_dims->c;
     const int32_t units = filter_dims->n;
-    if (filter_dims->h != 1 || filter_dims->w != 1 || (int64_t)input_dims->h * input_dims->w * input_dims->c != depth ||
-        output_dims->n != input_dims->n || output_dims->h != 1 || output_dims->w != 1 || output_dims->c != units) {
-        return LPN_ERR_SHAPE;
-    }
-    const lpn_status quant_status = lpn_shift_check_quant(quant, units);
-    if (quant_status != LPN_OK) {
-        return quant_status;
-    }
 
     const int32_t s = params->exponent_bits;
     int32_t table[32];

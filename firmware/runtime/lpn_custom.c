@@ -6,17 +6,21 @@
 #define BIT(k) (1u << (k))
 #define KEYS_COMMON (BIT(LPN_KEY_ACT_MAX) | BIT(LPN_KEY_ACT_MIN) | BIT(LPN_KEY_MANTISSA_BITS) | BIT(LPN_KEY_VERSION))
 #define KEYS_SHIFT (KEYS_COMMON | BIT(LPN_KEY_EXPONENT_BITS) | BIT(LPN_KEY_FILTER_SHAPE))
-#define KEYS_CONV (KEYS_SHIFT | BIT(LPN_KEY_PADDING) | BIT(LPN_KEY_STRIDE_H) | BIT(LPN_KEY_STRIDE_W))
+#define KEYS_WINDOW (BIT(LPN_KEY_PADDING) | BIT(LPN_KEY_STRIDE_H) | BIT(LPN_KEY_STRIDE_W))
+#define KEYS_CONV (KEYS_SHIFT | KEYS_WINDOW)
+#define KEYS_INT8_CONV (KEYS_COMMON | KEYS_WINDOW)
 
 const lpn_custom_op_spec lpn_custom_specs[LPN_CUSTOM_OP_COUNT] = {
     {"LPN_SHIFT_CONV_2D", 5, KEYS_CONV, 4u},
     {"LPN_SHIFT_DEPTHWISE_CONV_2D", 5, KEYS_CONV | BIT(LPN_KEY_DEPTH_MULTIPLIER), 4u},
     {"LPN_SHIFT_FULLY_CONNECTED", 5, KEYS_SHIFT, 2u},
     {"LPN_QUANT_NORM", 4, KEYS_COMMON, 0u},
+    {"LPN_CONV_2D", 5, KEYS_INT8_CONV, 0u},
+    {"LPN_DEPTHWISE_CONV_2D", 5, KEYS_INT8_CONV | BIT(LPN_KEY_DEPTH_MULTIPLIER), 0u},
 };
 
 const char *const lpn_option_names[LPN_KEY_COUNT] = {
-    "act_max", "act_min", "depth_multiplier", "exponent_bits", "filter_shape",
+    "act_max", "act_min", "depth_multiplier", "exponent_bits", "filter_shape", "grid",
     "mantissa_bits", "padding", "stride_h", "stride_w", "version",
 };
 
@@ -36,6 +40,7 @@ static const range_rule RULES[] = {
     {LPN_KEY_STRIDE_H, 1, LPN_CUSTOM_MAX_STRIDE, "strides must be in [1, 4096]"},
     {LPN_KEY_STRIDE_W, 1, LPN_CUSTOM_MAX_STRIDE, "strides must be in [1, 4096]"},
     {LPN_KEY_DEPTH_MULTIPLIER, 1, LPN_CUSTOM_MAX_DEPTH_MULTIPLIER, "depth_multiplier must be in [1, 65535]"},
+    {LPN_KEY_GRID, LPN_GRID_NEAREST, LPN_GRID_POW2, "grid must be 0 (nearest), 1 (ceil) or 2 (pow2)"},
 };
 
 static int same_string(const char *a, const char *b) {
@@ -117,7 +122,7 @@ static lpn_options_status check_filter(const lpn_custom_options_t *o, uint32_t r
 
 lpn_options_status lpn_custom_options_parse(int32_t op, const uint8_t *data, uint32_t size, lpn_custom_options_t *o,
                                             lpn_options_error *e) {
-    const lpn_custom_options_t none = {0, 0, 0, 0, 0, 0, 0, 0, {0, 0, 0, 0}, 0u};
+    const lpn_custom_options_t none = {0, 0, 0, 0, 0, 0, 0, 0, {0, 0, 0, 0}, 0u, LPN_GRID_NEAREST};
     const lpn_options_error clear = {LPN_OPTIONS_OK, LPN_FLEX_OK, -1, 0u, 0u, 0, 0};
     *o = none;
     *e = clear;
@@ -130,17 +135,22 @@ lpn_options_status lpn_custom_options_parse(int32_t op, const uint8_t *data, uin
     if (e->flex != LPN_FLEX_OK) {
         return refuse(e, LPN_OPTIONS_NOT_A_MAP, -1, map.bad_at, 0, 0);
     }
-    if (check_keys(&map, spec->keys, e) != LPN_OPTIONS_OK) {
+    const uint32_t accepted = spec->keys | LPN_CUSTOM_OPTIONAL_KEYS;
+    if (check_keys(&map, accepted, e) != LPN_OPTIONS_OK) {
         return e->status;
     }
     int64_t value[LPN_KEY_COUNT] = {0};
     uint32_t at[LPN_KEY_COUNT] = {0};
     for (int32_t k = 0; k < LPN_KEY_COUNT; ++k) {
         uint32_t index = 0;
-        if ((spec->keys & BIT(k)) == 0u) {
+        if ((accepted & BIT(k)) == 0u) {
             continue;
         }
         e->flex = lpn_flex_find(&map, lpn_option_names[k], &index);
+        if (e->flex == LPN_FLEX_MISSING && (LPN_CUSTOM_OPTIONAL_KEYS & BIT(k)) != 0u) {
+            e->flex = LPN_FLEX_OK; /* an optional key left out: 0 */
+            continue;
+        }
         if (e->flex == LPN_FLEX_OK) {
             at[k] = lpn_flex_value_pos(&map, index);
             e->flex = k == LPN_KEY_FILTER_SHAPE
@@ -157,7 +167,7 @@ lpn_options_status lpn_custom_options_parse(int32_t op, const uint8_t *data, uin
     for (uint32_t r = 0; r < sizeof RULES / sizeof RULES[0]; ++r) {
         const int32_t k = RULES[r].key;
         const int64_t lo = k == LPN_KEY_ACT_MAX ? value[LPN_KEY_ACT_MIN] : RULES[r].lo;
-        if ((spec->keys & BIT(k)) != 0u && (value[k] < lo || value[k] > RULES[r].hi)) {
+        if ((accepted & BIT(k)) != 0u && (value[k] < lo || value[k] > RULES[r].hi)) {
             return refuse(e, LPN_OPTIONS_INVALID, k, at[k], value[k], RULES[r].rule);
         }
     }
@@ -172,6 +182,7 @@ lpn_options_status lpn_custom_options_parse(int32_t op, const uint8_t *data, uin
     o->stride_h = (int32_t)value[LPN_KEY_STRIDE_H];
     o->stride_w = (int32_t)value[LPN_KEY_STRIDE_W];
     o->depth_multiplier = (int32_t)value[LPN_KEY_DEPTH_MULTIPLIER];
+    o->grid = (int32_t)value[LPN_KEY_GRID];
     return LPN_OPTIONS_OK;
 }
 

@@ -19,7 +19,9 @@ typedef enum {
     LPN_CUSTOM_SHIFT_DEPTHWISE_CONV_2D = 1,
     LPN_CUSTOM_SHIFT_FULLY_CONNECTED = 2,
     LPN_CUSTOM_QUANT_NORM = 3,
-    LPN_CUSTOM_OP_COUNT = 4
+    LPN_CUSTOM_CONV_2D = 4,           /* int8 filter, LPN requantization */
+    LPN_CUSTOM_DEPTHWISE_CONV_2D = 5, /* int8 filter, LPN requantization */
+    LPN_CUSTOM_OP_COUNT = 6
 } lpn_custom_op;
 
 /* Option keys (sorted, as the exporter writes them); bit k of lpn_custom_op_spec.keys = key k. */
@@ -29,6 +31,7 @@ typedef enum {
     LPN_KEY_DEPTH_MULTIPLIER,
     LPN_KEY_EXPONENT_BITS,
     LPN_KEY_FILTER_SHAPE,
+    LPN_KEY_GRID, /* optional for every op: absent = 0 (nearest) */
     LPN_KEY_MANTISSA_BITS,
     LPN_KEY_PADDING,
     LPN_KEY_STRIDE_H,
@@ -36,6 +39,9 @@ typedef enum {
     LPN_KEY_VERSION,
     LPN_KEY_COUNT
 } lpn_option_key;
+
+/* Option keys every op accepts and none requires (absent: 0). */
+#define LPN_CUSTOM_OPTIONAL_KEYS (1u << LPN_KEY_GRID)
 
 /* Largest stride accepted (= the runtime's LPN_MAX_WINDOW), depth multiplier, filter_shape entry. */
 #define LPN_CUSTOM_MAX_STRIDE 4096
@@ -45,7 +51,7 @@ typedef enum {
 typedef struct {
     const char *code;     /* custom_code, e.g. "LPN_SHIFT_CONV_2D" */
     int32_t inputs;       /* operator inputs (one output) */
-    uint32_t keys;        /* the option keys it takes, all required */
+    uint32_t keys;        /* the option keys it requires (every op also takes the optional LPN_CUSTOM_OPTIONAL_KEYS) */
     uint32_t filter_rank; /* rank of filter_shape; 0: none */
 } lpn_custom_op_spec;
 
@@ -65,6 +71,7 @@ typedef struct {
     int32_t depth_multiplier;  /* depthwise */
     int32_t filter_shape[4];   /* shift ops: OHWI (conv), 1HWC (depthwise), [units, depth] (FC) */
     uint32_t filter_rank;
+    int32_t grid;              /* output grid of the requantization: LPN_GRID_* of lpn/lpn_ops.h, 0 if absent */
 } lpn_custom_options_t;
 
 /* Why options were refused (a negated value is the runtime's error detail, docs/runtime.md). */
@@ -89,7 +96,7 @@ typedef struct {
 } lpn_options_error;
 
 /* Reads and validates the flexbuffer options data[0 .. size) of op `op` (an lpn_custom_op): every key known
- * to the op, every key of the op present, version 1, -128 <= act_min <= act_max <= 127, mantissa_bits 2..16,
+ * to the op, every required key of the op present, grid 0..2 when present, version 1, -128 <= act_min <= act_max <= 127, mantissa_bits 2..16,
  * exponent_bits 0..7, padding 0/1, strides 1..LPN_CUSTOM_MAX_STRIDE, depth_multiplier
  * 1..LPN_CUSTOM_MAX_DEPTH_MULTIPLIER, filter_shape of the op's rank with entries 1..LPN_CUSTOM_MAX_FILTER_DIM
  * and at most INT32_MAX elements. On failure *error says where and why and *o is partly filled. */

@@ -16,6 +16,8 @@ extern const lpn_kernel_t lpn_kernel_softmax;
 extern const lpn_kernel_t lpn_kernel_shift_conv_2d;
 extern const lpn_kernel_t lpn_kernel_shift_depthwise_conv_2d;
 extern const lpn_kernel_t lpn_kernel_shift_fully_connected;
+extern const lpn_kernel_t lpn_kernel_lpn_conv_2d;
+extern const lpn_kernel_t lpn_kernel_lpn_depthwise_conv_2d;
 extern const lpn_kernel_t lpn_kernel_quant_norm;
 
 static const lpn_kernel_t *const builtin_kernels[] = {
@@ -35,6 +37,8 @@ static const lpn_kernel_t *const custom_kernels[] = {
     &lpn_kernel_shift_conv_2d,
     &lpn_kernel_shift_depthwise_conv_2d,
     &lpn_kernel_shift_fully_connected,
+    &lpn_kernel_lpn_conv_2d,
+    &lpn_kernel_lpn_depthwise_conv_2d,
     &lpn_kernel_quant_norm,
     0,
 };

@@ -187,7 +187,7 @@ def _interpreter(data: bytes, registerers: list[Callable[[int], None]], source: 
 
 
 def _self_test_graph() -> IntGraph:
-    """A tiny model using all four LPN ops plus builtins, every op output a graph output."""
+    """A tiny model using every LPN op plus builtins, every op output a graph output."""
     rng = np.random.default_rng(7)
     b = GraphBuilder("pikelpn")
     x = b.input("abi_input", (1, 6, 5, 3), 0.04, -7)
@@ -205,6 +205,17 @@ def _self_test_graph() -> IntGraph:
     outputs.append(y)
     y = b.quant_norm(y, rng.integers(-2000, 2000, 8), rng.integers(-900, 900, 8), np.full(8, 10), 0.05, 4,
                      mantissa_bits=11, name="abi_norm")  # fmt: skip
+    outputs.append(y)
+    y = b.lpn_conv(
+        y, rng.integers(-127, 128, (6, 3, 3, 8)), rng.integers(-500, 500, 6), rng.integers(100, 900, 6),
+        np.full(6, 14), 0.1, 0, padding="SAME", mantissa_bits=12, act_range=(0, 16), grid=1,
+        name="abi_int8_conv",
+    )  # fmt: skip
+    outputs.append(y)
+    y = b.lpn_conv(
+        y, rng.integers(-127, 128, (1, 2, 2, 6)), None, rng.integers(100, 900, 6), np.full(6, 10), 0.1, 0,
+        depthwise=True, padding="VALID", mantissa_bits=12, act_range=(-8, 8), grid=2, name="abi_int8_dw",
+    )  # fmt: skip
     outputs.append(y)
     shape = b.graph.tensors[y].shape
     y = b.reshape(y, (1, int(np.prod(shape))), name="abi_flatten")

@@ -5,6 +5,8 @@
  *   lpn_shift_depthwise_conv_s8   LPN_SHIFT_DEPTHWISE_CONV_2D  shift weights, packed codes [1, KH, KW, I*M]
  *   lpn_shift_fully_connected_s8  LPN_SHIFT_FULLY_CONNECTED    shift weights, packed codes [O, I]
  *   lpn_quant_norm_s8             LPN_QUANT_NORM               per-channel integer affine map
+ *   lpn_conv_lpn_s8               LPN_CONV_2D                  int8 weights [O, KH, KW, I], LPN requantization
+ *   lpn_depthwise_conv_lpn_s8     LPN_DEPTHWISE_CONV_2D        int8 weights [1, KH, KW, I*M], LPN requantization
  *
  * Conventions are those of lpn/kernels.h (lpn_dims NHWC, lpn_status returns, *_get_buffer_size twins,
  * offsets input_offset = -zp_in and output_offset = +zp_out, no allocation, no floating point).
@@ -18,6 +20,11 @@
  * Requantization (docs/integer-spec.md section 5), per output channel c with mantissa m_c and shift k_c:
  *   p = acc * m_c (int64);  r = k_c > 0 ? (p + 2^(k_c - 1)) >> k_c : p   (ties towards +infinity)
  *   y = clamp(sat_int32(r) + output_offset, activation.min, activation.max)
+ * with r rounded onto the output grid quant->grid (docs/integer-spec.md section 5):
+ *   LPN_GRID_NEAREST (0)  as above
+ *   LPN_GRID_CEIL    (1)  p > 0: max((p + 2^k - 1) >> k, 1);  p <= 0: min(p >> k, -1)   (Uniform activations)
+ *   LPN_GRID_POW2    (2)  +-(smallest power of two >= max(ceil(|p| / 2^k), 1)), magnitude capped at 2^30,
+ *                         sign + iff p > 0                                               (Shift activations)
  * Models are assumed valid (docs/integer-spec.md section 2): accumulators fit int32, |m_c| < 2^15.
  */
 #ifndef LPN_LPN_OPS_H
@@ -36,10 +43,18 @@ extern "C" {
 /* Largest requantization shift k_c. */
 #define LPN_SHIFT_MAX_REQUANT_SHIFT 62
 
-/* Per-output-channel LPN requantization: arrays of length output channels. */
+/* Output grids of the LPN requantization (lpn_shift_quant.grid; option "grid" of docs/custom-ops.md). */
+#define LPN_GRID_NEAREST 0
+#define LPN_GRID_CEIL 1
+#define LPN_GRID_POW2 2
+
+/* Per-output-channel LPN requantization: arrays of length output channels, and the output grid. A
+ * positional initializer {mantissa, shift} leaves grid 0 (nearest) in C99, but -Wextra warns: write
+ * {mantissa, shift, LPN_GRID_NEAREST}. */
 typedef struct {
     const int16_t *mantissa; /* m_c, signed, |m_c| <= 2^(mantissa_bits - 1) - 1 */
     const int8_t *shift;     /* k_c in [0, 62] */
+    int32_t grid;            /* LPN_GRID_NEAREST, LPN_GRID_CEIL or LPN_GRID_POW2 */
 } lpn_shift_quant;
 
 /* LPN_SHIFT_CONV_2D. */
@@ -120,6 +135,24 @@ int32_t lpn_shift_fully_connected_s8_get_buffer_size(const lpn_dims *filter_dims
 lpn_status lpn_quant_norm_s8(const lpn_quant_norm_params *params, const lpn_shift_quant *quant,
                              const lpn_dims *dims, const int8_t *input, const int32_t *bias, int8_t *output);
 int32_t lpn_quant_norm_s8_get_buffer_size(const lpn_dims *dims);
+
+/* LPN_CONV_2D: the convolution of lpn_shift_conv_s8 with an int8 filter [O, KH, KW, I] (filter_dims
+ * {O, KH, KW, I}) instead of packed codes; params->exponent_bits is ignored. For layers whose weights are
+ * int8 but whose output needs the LPN requantization (an integer-only graph, a sub-8-bit output grid). */
+lpn_status lpn_conv_lpn_s8(const lpn_context *ctx, const lpn_shift_conv_params *params, const lpn_shift_quant *quant,
+                           const lpn_dims *input_dims, const int8_t *input, const lpn_dims *filter_dims,
+                           const int8_t *filter, const int32_t *bias, const lpn_dims *output_dims, int8_t *output);
+int32_t lpn_conv_lpn_s8_get_buffer_size(const lpn_shift_conv_params *params, const lpn_dims *input_dims,
+                                        const lpn_dims *filter_dims, const lpn_dims *output_dims);
+
+/* LPN_DEPTHWISE_CONV_2D: lpn_shift_depthwise_conv_s8 with an int8 filter [1, KH, KW, I*M]. */
+lpn_status lpn_depthwise_conv_lpn_s8(const lpn_context *ctx, const lpn_shift_dw_conv_params *params,
+                                     const lpn_shift_quant *quant, const lpn_dims *input_dims, const int8_t *input,
+                                     const lpn_dims *filter_dims, const int8_t *filter, const int32_t *bias,
+                                     const lpn_dims *output_dims, int8_t *output);
+int32_t lpn_depthwise_conv_lpn_s8_get_buffer_size(const lpn_shift_dw_conv_params *params,
+                                                  const lpn_dims *input_dims, const lpn_dims *filter_dims,
+                                                  const lpn_dims *output_dims);
 
 #ifdef __cplusplus
 }

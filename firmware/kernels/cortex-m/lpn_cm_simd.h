@@ -24,6 +24,14 @@
 #define LPN_CM_HAVE_DSP 1
 #endif
 
+/* For the shared cores and their epilogues: inlined into each kernel, where a constant function pointer
+ * argument (the requantization) becomes a direct, inlined call. */
+#if defined(__GNUC__)
+#define LPN_CM_INLINE static inline __attribute__((always_inline))
+#else
+#define LPN_CM_INLINE static inline
+#endif
+
 static inline uint32_t lpn_cm_read_u32(const void *p) {
     uint32_t value;
     memcpy(&value, p, sizeof(value));
@@ -57,6 +65,16 @@ static inline int32_t lpn_cm_smlatt(uint32_t x, uint32_t y, int32_t acc) {
 static inline uint32_t lpn_cm_sadd16(uint32_t x, uint32_t y) {
     return (uint32_t)__sadd16(x, y);
 }
+/* QADD: x + y saturated to int32. */
+static inline int32_t lpn_cm_qadd(int32_t x, int32_t y) {
+    return __qadd(x, y);
+}
+/* SMMULR: the high word of x * y rounded, floor((x y + 2^31) / 2^32). */
+static inline int32_t lpn_cm_smmulr(int32_t x, int32_t y) {
+    int32_t result;
+    __asm__("smmulr %0, %1, %2" : "=r"(result) : "r"(x), "r"(y));
+    return result;
+}
 
 #else /* portable equivalents */
 
@@ -88,6 +106,14 @@ static inline int32_t lpn_cm_smlatt(uint32_t x, uint32_t y, int32_t acc) {
 }
 static inline uint32_t lpn_cm_sadd16(uint32_t x, uint32_t y) {
     return lpn_cm_pack16(lpn_cm_lo16(x) + lpn_cm_lo16(y), lpn_cm_hi16(x) + lpn_cm_hi16(y));
+}
+static inline int32_t lpn_cm_qadd(int32_t x, int32_t y) {
+    const int64_t sum = (int64_t)x + y;
+    return sum > INT32_MAX ? INT32_MAX : (sum < INT32_MIN ? INT32_MIN : (int32_t)sum);
+}
+static inline int32_t lpn_cm_smmulr(int32_t x, int32_t y) {
+    /* arithmetic shift of a negative int64: as lpn/fixed_point.h */
+    return (int32_t)(((int64_t)x * y + ((int64_t)1 << 31)) >> 32);
 }
 
 #endif
@@ -123,6 +149,36 @@ static inline int32_t lpn_cm_requantize(int32_t x, int32_t multiplier, int32_t s
         return (int32_t)(((uint32_t)high + half) >> right); /* no wraparound: high + half < 2^32 */
     }
     return (int32_t)(high + (int32_t)(half - 1u)) >> right; /* high < 0: the sum stays in range */
+}
+
+/*
+ * The requantization of a conv/depthwise output channel, prepared once per channel and applied to several
+ * accumulators: clamp(lpn_cm_requantize(x, multiplier, shift) + output_offset, act_min, act_max) in about
+ * 14 instructions instead of 30. high = floor((x' m + 2^30) / 2^31) as in lpn_cm_requantize, then
+ * RoundingDivideByPOT as (QADD(high, half) - [high < 0 and right > 0]) >> right. QADD saturates only when
+ * high + half > INT32_MAX, where the exact quotient is 2^(31 - right) and the saturated one 2^(31 - right)
+ * - 1; lpn_cm_requant_prepare accepts a channel only if both then clamp to act_max (2^(31 - right) - 1 +
+ * output_offset >= act_max), so the output is the reference's for every accumulator. Otherwise (it
+ * returns 0) use lpn_cm_requantize.
+ */
+typedef struct {
+    int32_t multiplier, left, right, half, neg_mask;
+} lpn_cm_requant_params;
+
+static inline int lpn_cm_requant_prepare(int32_t multiplier, int32_t shift, int32_t output_offset, int32_t act_max,
+                                         lpn_cm_requant_params *q) {
+    q->multiplier = multiplier;
+    q->left = shift > 0 ? shift : 0;
+    q->right = shift > 0 ? 0 : -shift;
+    q->half = q->right > 0 ? (int32_t)(1u << (q->right - 1)) : 0;
+    q->neg_mask = q->right > 0 ? -1 : 0;
+    return multiplier >= 0 && ((int64_t)1 << (31 - q->right)) - 1 + output_offset >= act_max;
+}
+
+static inline int32_t lpn_cm_requant_apply(int32_t x, const lpn_cm_requant_params *q) {
+    const int64_t product = (int64_t)(int32_t)((uint32_t)x << q->left) * q->multiplier;
+    const int32_t high = (int32_t)((product + ((int64_t)1 << 30)) >> 31);
+    return (lpn_cm_qadd(high, q->half) + ((high >> 31) & q->neg_mask)) >> q->right;
 }
 
 /* Both int16 lanes set to value. */

@@ -13,6 +13,7 @@
 #define LPN_FULLY_CONNECTED_CM_CORE_H
 
 #include "lpn/fixed_point.h"
+#include "lpn_cm_conv_core.h"
 #include "lpn_cm_simd.h"
 #include "lpn_fully_connected_check.h"
 
@@ -24,10 +25,82 @@ static inline int32_t lpn_fully_connected_cm_buffer_size(const lpn_dims *filter_
     return ((depth + 1) & ~1) * (int32_t)sizeof(int16_t);
 }
 
-static inline int8_t lpn_fully_connected_cm_out(const lpn_fc_params *p, int32_t multiplier, int32_t shift,
-                                                int32_t acc) {
-    acc = lpn_add_wrap(lpn_multiply_by_quantized_multiplier_single_round(acc, multiplier, shift), p->output_offset);
-    return (int8_t)lpn_clamp(acc, p->activation.min, p->activation.max);
+/* The requantization of one accumulator of unit `unit` (ctx: the kernel's parameters). */
+typedef int8_t (*lpn_cm_fc_requant_fn)(const void *ctx, int32_t unit, int32_t acc);
+
+/* Words (even lanes, odd lanes) of weights d .. d + 3 of a row: int8 in order, or int16 reordered. */
+LPN_CM_INLINE void lpn_cm_fc_weights4(const void *row, int32_t wide, int32_t d, uint32_t *even, uint32_t *odd) {
+    if (wide) {
+        *even = lpn_cm_read_u32((const int16_t *)row + d);
+        *odd = lpn_cm_read_u32((const int16_t *)row + d + 2);
+    } else {
+        const uint32_t w = lpn_cm_read_u32((const int8_t *)row + d);
+        *even = lpn_cm_sxtb16(w);
+        *odd = lpn_cm_sxtb16_ror8(w);
+    }
+}
+
+/*
+ * Units [u_begin, u_end) of one input row already expanded (row: depth int16, input offset added,
+ * reordered): out[u] = requant(ctx, u, acc0 + bias[u] + dot(weight row u, row)), weight row u at element
+ * (u - u_begin) * stride of weights (int8 in order, or int16 reordered when `wide`: LPN_SHIFT_FULLY_CONNECTED's
+ * decoded rows).
+ */
+LPN_CM_INLINE void lpn_cm_fc_units(const int16_t *row, int32_t depth, const void *weights, int32_t wide,
+                                   int32_t stride, int32_t u_begin, int32_t u_end, int32_t acc0, const int32_t *bias,
+                                   int8_t *out, lpn_cm_fc_requant_fn requant, const void *ctx) {
+    const int32_t bytes = (wide ? 2 : 1) * stride;
+    int32_t u = u_begin;
+    for (; u + 2 <= u_end; u += 2) {
+        const void *f0 = (const uint8_t *)weights + (u - u_begin) * bytes;
+        const void *f1 = (const uint8_t *)f0 + bytes;
+        int32_t a0 = lpn_add_wrap(acc0, bias != 0 ? bias[u] : 0);
+        int32_t a1 = lpn_add_wrap(acc0, bias != 0 ? bias[u + 1] : 0);
+        int32_t d = 0;
+        for (; d + 4 <= depth; d += 4) {
+            uint32_t e0, o0, e1, o1;
+            lpn_cm_fc_weights4(f0, wide, d, &e0, &o0);
+            lpn_cm_fc_weights4(f1, wide, d, &e1, &o1);
+            const uint32_t x = lpn_cm_read_u32(row + d), y = lpn_cm_read_u32(row + d + 2);
+            a0 = lpn_cm_smlad(o0, y, lpn_cm_smlad(e0, x, a0));
+            a1 = lpn_cm_smlad(o1, y, lpn_cm_smlad(e1, x, a1));
+        }
+        for (; d < depth; ++d) {
+            a0 = lpn_add_wrap(a0, lpn_cm_weight_at(f0, wide, d) * row[d]);
+            a1 = lpn_add_wrap(a1, lpn_cm_weight_at(f1, wide, d) * row[d]);
+        }
+        const int8_t y0 = requant(ctx, u, a0), y1 = requant(ctx, u + 1, a1);
+        out[u] = y0;
+        out[u + 1] = y1;
+    }
+    for (; u < u_end; ++u) {
+        const void *f0 = (const uint8_t *)weights + (u - u_begin) * bytes;
+        int32_t a0 = lpn_add_wrap(acc0, bias != 0 ? bias[u] : 0);
+        int32_t d = 0;
+        for (; d + 4 <= depth; d += 4) {
+            uint32_t e0, o0;
+            lpn_cm_fc_weights4(f0, wide, d, &e0, &o0);
+            a0 = lpn_cm_smlad(o0, lpn_cm_read_u32(row + d + 2), lpn_cm_smlad(e0, lpn_cm_read_u32(row + d), a0));
+        }
+        for (; d < depth; ++d) {
+            a0 = lpn_add_wrap(a0, lpn_cm_weight_at(f0, wide, d) * row[d]);
+        }
+        out[u] = requant(ctx, u, a0);
+    }
+}
+
+typedef struct {
+    const lpn_fc_params *params;
+    const int32_t *multiplier, *shift;
+    int32_t quant_step;
+} lpn_fully_connected_cm_epilogue;
+
+LPN_CM_INLINE int8_t lpn_fully_connected_cm_out(const void *ctx, int32_t unit, int32_t acc) {
+    const lpn_fully_connected_cm_epilogue *e = (const lpn_fully_connected_cm_epilogue *)ctx;
+    const int32_t q = unit * e->quant_step;
+    acc = lpn_add_wrap(lpn_multiply_by_quantized_multiplier_single_round(acc, e->multiplier[q], e->shift[q]),
+                       e->params->output_offset);
+    return (int8_t)lpn_clamp(acc, e->params->activation.min, e->params->activation.max);
 }
 
 static inline lpn_status lpn_fully_connected_cm(const lpn_context *ctx, const lpn_fc_params *params,
@@ -47,10 +120,10 @@ static inline lpn_status lpn_fully_connected_cm(const lpn_context *ctx, const lp
     const int32_t depth = filter_dims->h * filter_dims->w * filter_dims->c;
     const int32_t units = filter_dims->n;
     const int32_t batches = output_dims->n * output_dims->h * output_dims->w;
+    const lpn_fully_connected_cm_epilogue epilogue = {params, multiplier, shift, quant_step};
     int16_t *row = (int16_t *)ctx->buf;
     for (int32_t b = 0; b < batches; ++b) {
-        const int8_t *in = input + b * depth;
-        lpn_cm_expand_reordered(in, depth, params->input_offset, row);
+        lpn_cm_expand_reordered(input + b * depth, depth, params->input_offset, row);
         int32_t row_sum = 0;
         if (params->filter_offset != 0) {
             for (int32_t d = 0; d < depth; ++d) {
@@ -58,44 +131,8 @@ static inline lpn_status lpn_fully_connected_cm(const lpn_context *ctx, const lp
             }
             row_sum *= params->filter_offset;
         }
-        int8_t *out = output + b * units;
-        int32_t u = 0;
-        for (; u + 2 <= units; u += 2) {
-            const int8_t *f0 = filter + u * depth;
-            const int8_t *f1 = f0 + depth;
-            int32_t a0 = lpn_add_wrap(row_sum, bias != 0 ? bias[u] : 0);
-            int32_t a1 = lpn_add_wrap(row_sum, bias != 0 ? bias[u + 1] : 0);
-            int32_t d = 0;
-            for (; d + 4 <= depth; d += 4) {
-                const uint32_t w0 = lpn_cm_read_u32(f0 + d), w1 = lpn_cm_read_u32(f1 + d);
-                const uint32_t x = lpn_cm_read_u32(row + d), y = lpn_cm_read_u32(row + d + 2);
-                a0 = lpn_cm_smlad(lpn_cm_sxtb16(w0), x, a0);
-                a0 = lpn_cm_smlad(lpn_cm_sxtb16_ror8(w0), y, a0);
-                a1 = lpn_cm_smlad(lpn_cm_sxtb16(w1), x, a1);
-                a1 = lpn_cm_smlad(lpn_cm_sxtb16_ror8(w1), y, a1);
-            }
-            for (; d < depth; ++d) {
-                a0 += f0[d] * row[d];
-                a1 += f1[d] * row[d];
-            }
-            out[u] = lpn_fully_connected_cm_out(params, multiplier[u * quant_step], shift[u * quant_step], a0);
-            out[u + 1] =
-                lpn_fully_connected_cm_out(params, multiplier[(u + 1) * quant_step], shift[(u + 1) * quant_step], a1);
-        }
-        for (; u < units; ++u) {
-            const int8_t *f0 = filter + u * depth;
-            int32_t a0 = lpn_add_wrap(row_sum, bias != 0 ? bias[u] : 0);
-            int32_t d = 0;
-            for (; d + 4 <= depth; d += 4) {
-                const uint32_t w0 = lpn_cm_read_u32(f0 + d);
-                a0 = lpn_cm_smlad(lpn_cm_sxtb16(w0), lpn_cm_read_u32(row + d), a0);
-                a0 = lpn_cm_smlad(lpn_cm_sxtb16_ror8(w0), lpn_cm_read_u32(row + d + 2), a0);
-            }
-            for (; d < depth; ++d) {
-                a0 += f0[d] * row[d];
-            }
-            out[u] = lpn_fully_connected_cm_out(params, multiplier[u * quant_step], shift[u * quant_step], a0);
-        }
+        lpn_cm_fc_units(row, depth, filter, 0, depth, 0, units, row_sum, bias, output + b * units,
+                        lpn_fully_connected_cm_out, &epilogue);
     }
     return LPN_OK;
 }

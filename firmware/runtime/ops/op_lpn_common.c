@@ -76,13 +76,33 @@ lpn_rt_status_t lpn_check_shift_params(lpn_runtime_t *rt, const lpn_op_t *op, co
     return LPN_RT_OK;
 }
 
-lpn_shift_args_t lpn_shift_args(const lpn_runtime_t *rt, const lpn_op_t *op) {
+lpn_rt_status_t lpn_check_int8_filter_params(lpn_runtime_t *rt, const lpn_op_t *op, const lpn_custom_options_t *o,
+                                             uint64_t count, int32_t channels) {
+    const lpn_tensor_t *filter = lpn_op_input(rt, op, 1);
+    if (lpn_check_tensor(rt, op, filter,
+                         filter->type == LPN_TYPE_INT8 && filter->data != 0 && filter->rank == 4 &&
+                             (uint64_t)lpn_tensor_elements(filter) == count,
+                         channels) ||
+        lpn_check_bias(rt, op, lpn_op_input(rt, op, 2), channels) ||
+        lpn_check_shift_quant(rt, op, lpn_op_input(rt, op, 3), lpn_op_input(rt, op, 4), channels, o->mantissa_bits)) {
+        return rt->error.status;
+    }
+    return LPN_RT_OK;
+}
+
+lpn_shift_args_t lpn_shift_args(const lpn_runtime_t *rt, const lpn_op_t *op, int32_t grid, void *scratch) {
     const lpn_tensor_t *bias = lpn_op_input(rt, op, 2);
     lpn_shift_args_t a;
+    a.input = lpn_tensor_data(rt, lpn_op_input(rt, op, 0));
+    a.output = lpn_tensor_data(rt, lpn_op_output(rt, op, 0));
     a.codes = lpn_tensor_data(rt, lpn_op_input(rt, op, 1));
+    a.filter = (const int8_t *)(const void *)a.codes;
     a.bias = bias != 0 ? lpn_tensor_data(rt, bias) : 0;
     a.quant.mantissa = lpn_tensor_data(rt, lpn_op_input(rt, op, 3));
     a.quant.shift = lpn_tensor_data(rt, lpn_op_input(rt, op, 4));
+    a.quant.grid = grid;
+    a.ctx.buf = scratch;
+    a.ctx.size = (int32_t)op->scratch_bytes;
     return a;
 }
 

@@ -20,13 +20,23 @@ lpn_rt_status_t lpn_custom_options(lpn_runtime_t *rt, const lpn_op_t *op, int32_
  * lpn_check_shift_quant with the op's exponent_bits and mantissa_bits. */
 lpn_rt_status_t lpn_check_shift_params(lpn_runtime_t *rt, const lpn_op_t *op, const lpn_custom_options_t *o,
                                        uint64_t count, int32_t channels);
-/* What a shift op's kernel reads besides its input: packed codes, bias (NULL when absent), requantization. */
+/* The constant parameters of an int8-weight LPN conv (LPN_CONV_2D, LPN_DEPTHWISE_CONV_2D): input 1 an int8
+ * filter of rank 4 and `count` elements, optional bias, mantissas and shifts of `channels` channels. */
+lpn_rt_status_t lpn_check_int8_filter_params(lpn_runtime_t *rt, const lpn_op_t *op, const lpn_custom_options_t *o,
+                                             uint64_t count, int32_t channels);
+/* What a shift op's kernel reads and writes at eval: input 0, output 0, packed codes (or, as `filter`, the int8
+ * filter of LPN_CONV_2D / LPN_DEPTHWISE_CONV_2D), bias (NULL when absent), requantization onto output grid
+ * `grid` (option grid), and the op's scratch (op->scratch_bytes at `scratch`). */
 typedef struct {
+    const int8_t *input;
+    int8_t *output;
     const uint8_t *codes;
+    const int8_t *filter;
     const int32_t *bias;
     lpn_shift_quant quant;
+    lpn_context ctx;
 } lpn_shift_args_t;
-lpn_shift_args_t lpn_shift_args(const lpn_runtime_t *rt, const lpn_op_t *op);
+lpn_shift_args_t lpn_shift_args(const lpn_runtime_t *rt, const lpn_op_t *op, int32_t grid, void *scratch);
 /* Mantissa (int16 [channels], |m| <= 2^(mantissa_bits-1) - 1) and shift (int8 [channels], 0..62) tensors. */
 lpn_rt_status_t lpn_check_shift_quant(lpn_runtime_t *rt, const lpn_op_t *op, const lpn_tensor_t *mantissa,
                                       const lpn_tensor_t *shift, int32_t channels, int32_t mantissa_bits);

@@ -4,6 +4,7 @@
 typedef struct {
     lpn_quant_norm_params params;
     lpn_dims dims;
+    int32_t grid;
 } quant_norm_data_t;
 
 static lpn_rt_status_t prepare(lpn_runtime_t *rt, lpn_op_t *op) {
@@ -32,6 +33,7 @@ static lpn_rt_status_t prepare(lpn_runtime_t *rt, lpn_op_t *op) {
     d->params.activation.min = o.act_min;
     d->params.activation.max = o.act_max;
     d->dims = lpn_nhwc(x);
+    d->grid = o.grid;
     const int32_t scratch = lpn_quant_norm_s8_get_buffer_size(&d->dims);
     return lpn_prepare_done(rt, op, y, scratch, d, &local);
 }
@@ -39,7 +41,7 @@ static lpn_rt_status_t prepare(lpn_runtime_t *rt, lpn_op_t *op) {
 static lpn_rt_status_t eval(lpn_runtime_t *rt, const lpn_op_t *op, void *scratch) {
     const quant_norm_data_t *d = (const quant_norm_data_t *)op->data;
     const lpn_shift_quant quant = {lpn_tensor_data(rt, lpn_op_input(rt, op, 2)),
-                                   lpn_tensor_data(rt, lpn_op_input(rt, op, 3))};
+                                   lpn_tensor_data(rt, lpn_op_input(rt, op, 3)), d->grid};
     (void)scratch;
     return lpn_kernel_status(rt, op,
                              lpn_quant_norm_s8(&d->params, &quant, &d->dims, lpn_tensor_data(rt, lpn_op_input(rt, op, 0)),

@@ -4,6 +4,7 @@
 typedef struct {
     lpn_shift_fc_params params;
     lpn_dims input, filter, output;
+    int32_t grid;
 } shift_fc_data_t;
 
 static lpn_rt_status_t prepare(lpn_runtime_t *rt, lpn_op_t *op) {
@@ -32,6 +33,7 @@ static lpn_rt_status_t prepare(lpn_runtime_t *rt, lpn_op_t *op) {
     d->params.input_offset = -x->zero_point;
     d->params.output_offset = y->zero_point;
     d->params.exponent_bits = o.exponent_bits;
+    d->grid = o.grid;
     d->params.activation.min = o.act_min;
     d->params.activation.max = o.act_max;
     d->input = (lpn_dims){batches, 1, 1, depth};
@@ -44,13 +46,10 @@ static lpn_rt_status_t prepare(lpn_runtime_t *rt, lpn_op_t *op) {
 
 static lpn_rt_status_t eval(lpn_runtime_t *rt, const lpn_op_t *op, void *scratch) {
     const shift_fc_data_t *d = (const shift_fc_data_t *)op->data;
-    const lpn_context ctx = {scratch, (int32_t)op->scratch_bytes};
-    const lpn_shift_args_t a = lpn_shift_args(rt, op);
+    const lpn_shift_args_t a = lpn_shift_args(rt, op, d->grid, scratch);
     return lpn_kernel_status(rt, op,
-                             lpn_shift_fully_connected_s8(&ctx, &d->params, &a.quant, &d->input,
-                                                          lpn_tensor_data(rt, lpn_op_input(rt, op, 0)), &d->filter,
-                                                          a.codes, a.bias, &d->output,
-                                                          lpn_tensor_data(rt, lpn_op_output(rt, op, 0))));
+                             lpn_shift_fully_connected_s8(&a.ctx, &d->params, &a.quant, &d->input, a.input, &d->filter,
+                                                          a.codes, a.bias, &d->output, a.output));
 }
 
 const lpn_kernel_t lpn_kernel_shift_fully_connected = {

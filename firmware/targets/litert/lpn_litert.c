@@ -33,6 +33,8 @@ enum {
     OP_DEPTHWISE = LPN_CUSTOM_SHIFT_DEPTHWISE_CONV_2D,
     OP_FULLY_CONNECTED = LPN_CUSTOM_SHIFT_FULLY_CONNECTED,
     OP_QUANT_NORM = LPN_CUSTOM_QUANT_NORM,
+    OP_INT8_CONV = LPN_CUSTOM_CONV_2D,
+    OP_INT8_DEPTHWISE = LPN_CUSTOM_DEPTHWISE_CONV_2D,
     OP_COUNT = LPN_CUSTOM_OP_COUNT
 };
 
@@ -355,7 +357,19 @@ static int prepare_node(TfLiteContext *ctx, TfLiteNode *node, node_data *nd, cha
         return 1;
     }
     const int32_t *xd = x->dims->data;
+    const int int8_filter = nd->kind == OP_INT8_CONV || nd->kind == OP_INT8_DEPTHWISE;
     const int32_t *f = nd->o.filter_shape;
+    if (int8_filter) { /* the filter shape is the int8 filter tensor's */
+        const TfLiteTensor *w = tensor_at(ctx, node->inputs, 1);
+        if (check_tensor(w, "filter", kTfLiteInt8, -1, error, capacity)) {
+            return 1;
+        }
+        if (w->dims == 0 || w->dims->size != 4) {
+            snprintf(error, capacity, "filter '%s' must be an int8 tensor of rank 4", tensor_name(w));
+            return 1;
+        }
+        f = w->dims->data;
+    }
     if (nd->kind == OP_QUANT_NORM) {
         const int rank = x->dims->size;
         if (rank < 1 || !dims_equal(y, xd, rank)) {
@@ -368,8 +382,8 @@ static int prepare_node(TfLiteContext *ctx, TfLiteNode *node, node_data *nd, cha
         return check_requant(ctx, node, nd, 1, channels, 1, error, capacity);
     }
     const int64_t code_count = (int64_t)f[0] * f[1] * (nd->o.filter_rank == 4 ? (int64_t)f[2] * f[3] : 1);
-    if (check_codes(tensor_at(ctx, node->inputs, 1), code_count, nd->o.exponent_bits, error,
-                    capacity)) {
+    if (!int8_filter && check_codes(tensor_at(ctx, node->inputs, 1), code_count, nd->o.exponent_bits, error,
+                                    capacity)) {
         return 1;
     }
     if (nd->kind == OP_FULLY_CONNECTED) {
@@ -389,10 +403,10 @@ static int prepare_node(TfLiteContext *ctx, TfLiteNode *node, node_data *nd, cha
         return check_requant(ctx, node, nd, 2, units, 0, error, capacity);
     }
     /* convolutions */
-    const int64_t out_c = nd->kind == OP_CONV ? f[0] : f[3];
-    const int64_t in_c_want = nd->kind == OP_CONV ? f[3] : f[3] / nd->o.depth_multiplier;
-    const int depthwise_mismatch =
-        nd->kind == OP_DEPTHWISE && (f[0] != 1 || f[3] != (int64_t)xd[3] * nd->o.depth_multiplier);
+    const int plain = nd->kind == OP_CONV || nd->kind == OP_INT8_CONV;
+    const int64_t out_c = plain ? f[0] : f[3];
+    const int64_t in_c_want = plain ? f[3] : f[3] / nd->o.depth_multiplier;
+    const int depthwise_mismatch = !plain && (f[0] != 1 || f[3] != (int64_t)xd[3] * nd->o.depth_multiplier);
     if (x->dims->size != 4 || xd[3] != in_c_want || depthwise_mismatch) {
         snprintf(error, capacity, "input '%s' does not fit filter_shape [%lld, %lld, %lld, %lld]", tensor_name(x),
                  (long long)f[0], (long long)f[1], (long long)f[2], (long long)f[3]);
@@ -429,25 +443,19 @@ static void *init_kind(int32_t kind, const char *buffer, size_t length) {
     return nd;
 }
 
-static void *init_conv(TfLiteContext *ctx, const char *buffer, size_t length) {
-    (void)ctx;
-    return init_kind(OP_CONV, buffer, length);
-}
-
-static void *init_depthwise(TfLiteContext *ctx, const char *buffer, size_t length) {
-    (void)ctx;
-    return init_kind(OP_DEPTHWISE, buffer, length);
-}
-
-static void *init_fully_connected(TfLiteContext *ctx, const char *buffer, size_t length) {
-    (void)ctx;
-    return init_kind(OP_FULLY_CONNECTED, buffer, length);
-}
-
-static void *init_quant_norm(TfLiteContext *ctx, const char *buffer, size_t length) {
-    (void)ctx;
-    return init_kind(OP_QUANT_NORM, buffer, length);
-}
+/* One init callback per op kind: TfLite passes init nothing else that tells the kinds apart. */
+#define LPN_INIT_CALLBACK(name, kind)                                          \
+    static void *name(TfLiteContext *ctx, const char *buffer, size_t length) { \
+        (void)ctx;                                                             \
+        return init_kind(kind, buffer, length);                                \
+    }
+LPN_INIT_CALLBACK(init_conv, OP_CONV)
+LPN_INIT_CALLBACK(init_depthwise, OP_DEPTHWISE)
+LPN_INIT_CALLBACK(init_fully_connected, OP_FULLY_CONNECTED)
+LPN_INIT_CALLBACK(init_quant_norm, OP_QUANT_NORM)
+LPN_INIT_CALLBACK(init_int8_conv, OP_INT8_CONV)
+LPN_INIT_CALLBACK(init_int8_depthwise, OP_INT8_DEPTHWISE)
+#undef LPN_INIT_CALLBACK
 
 static void free_node(TfLiteContext *ctx, void *buffer) {
     (void)ctx;
@@ -494,7 +502,7 @@ static TfLiteStatus invoke(TfLiteContext *ctx, TfLiteNode *node) {
     const TfLiteTensor *bias_t = node->inputs->data[first] >= 0 ? tensor_at(ctx, node->inputs, first) : 0;
     const int32_t *bias = bias_t != 0 ? (const int32_t *)bias_t->data : 0;
     const lpn_shift_quant quant = {(const int16_t *)tensor_at(ctx, node->inputs, first + 1)->data,
-                                   (const int8_t *)tensor_at(ctx, node->inputs, first + 2)->data};
+                                   (const int8_t *)tensor_at(ctx, node->inputs, first + 2)->data, nd->o.grid};
     const uint8_t *codes = first == 2 ? (const uint8_t *)tensor_at(ctx, node->inputs, 1)->data : 0;
     const int8_t *in = (const int8_t *)x->data;
     int8_t *out = (int8_t *)y->data;
@@ -514,6 +522,20 @@ static TfLiteStatus invoke(TfLiteContext *ctx, TfLiteNode *node) {
                                             nd->pad, act};
         status = lpn_shift_depthwise_conv_s8(&scratch, &p, &quant, &nd->in, in, &nd->filt, codes, bias, &nd->out,
                                              out);
+        break;
+    }
+    case OP_INT8_CONV: {
+        const lpn_shift_conv_params p = {nd->input_offset, nd->output_offset, 0, {nd->o.stride_h, nd->o.stride_w},
+                                         nd->pad, act};
+        status = lpn_conv_lpn_s8(&scratch, &p, &quant, &nd->in, in, &nd->filt, (const int8_t *)(const void *)codes,
+                                 bias, &nd->out, out);
+        break;
+    }
+    case OP_INT8_DEPTHWISE: {
+        const lpn_shift_dw_conv_params p = {nd->input_offset, nd->output_offset, 0, nd->o.depth_multiplier,
+                                            {nd->o.stride_h, nd->o.stride_w}, nd->pad, act};
+        status = lpn_depthwise_conv_lpn_s8(&scratch, &p, &quant, &nd->in, in, &nd->filt,
+                                           (const int8_t *)(const void *)codes, bias, &nd->out, out);
         break;
     }
     case OP_FULLY_CONNECTED: {
@@ -538,13 +560,17 @@ static TfLiteStatus invoke(TfLiteContext *ctx, TfLiteNode *node) {
     return kTfLiteOk;
 }
 
+/* Indexed by op kind (lpn_custom_specs order); the custom code is lpn_custom_specs[kind].code. */
+#define LPN_REGISTRATION(init, code) {init, free_node, prepare, invoke, 0, kTfLiteBuiltinCustom, code, 1, 0, 0, 0}
 static TfLiteRegistration g_registrations[OP_COUNT] = {
-    {init_conv, free_node, prepare, invoke, 0, kTfLiteBuiltinCustom, "LPN_SHIFT_CONV_2D", 1, 0, 0, 0},
-    {init_depthwise, free_node, prepare, invoke, 0, kTfLiteBuiltinCustom, "LPN_SHIFT_DEPTHWISE_CONV_2D", 1, 0, 0, 0},
-    {init_fully_connected, free_node, prepare, invoke, 0, kTfLiteBuiltinCustom, "LPN_SHIFT_FULLY_CONNECTED", 1, 0,
-     0, 0},
-    {init_quant_norm, free_node, prepare, invoke, 0, kTfLiteBuiltinCustom, "LPN_QUANT_NORM", 1, 0, 0, 0},
+    LPN_REGISTRATION(init_conv, "LPN_SHIFT_CONV_2D"),
+    LPN_REGISTRATION(init_depthwise, "LPN_SHIFT_DEPTHWISE_CONV_2D"),
+    LPN_REGISTRATION(init_fully_connected, "LPN_SHIFT_FULLY_CONNECTED"),
+    LPN_REGISTRATION(init_quant_norm, "LPN_QUANT_NORM"),
+    LPN_REGISTRATION(init_int8_conv, "LPN_CONV_2D"),
+    LPN_REGISTRATION(init_int8_depthwise, "LPN_DEPTHWISE_CONV_2D"),
 };
+#undef LPN_REGISTRATION
 
 /* ---- public entry points ------------------------------------------------------------------------------------ */
 static add_custom_fn g_add_custom;
