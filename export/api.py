@@ -24,19 +24,14 @@ import numpy as np
 from lpn_tf.export import memory_plan
 from lpn_tf.export.graph import DTYPES, IntGraph
 from lpn_tf.export.lowering import DEFAULT_MANTISSA_BITS, lower, quantize_inputs
+from lpn_tf.export.overflow import OverflowReport
+from lpn_tf.export.overflow import analyze as analyze_overflow
+from lpn_tf.export.overflow import check as check_overflow
 from lpn_tf.export.reference import ReferenceExecutor
+from lpn_tf.export.summary import WEIGHTED_OPS
 from lpn_tf.export.tflite_writer import to_tflite_bytes, write_atomic
 
 __all__ = ["Agreement", "ExportReport", "agreement", "export_tflite", "weight_bytes"]
-
-_WEIGHTED = {
-    "CONV_2D",
-    "DEPTHWISE_CONV_2D",
-    "FULLY_CONNECTED",
-    "LPN_SHIFT_CONV_2D",
-    "LPN_SHIFT_DEPTHWISE_CONV_2D",
-    "LPN_SHIFT_FULLY_CONNECTED",
-}
 
 
 @dataclasses.dataclass(frozen=True)
@@ -123,8 +118,9 @@ def agreement(model: Any, graph: IntGraph, x: np.ndarray | Sequence[np.ndarray])
 
 
 def weight_bytes(graph: IntGraph) -> int:
-    """Bytes of the filter tensors (int8 weights or packed shift codes) of all weighted ops."""
-    seen = {op.inputs[1] for op in graph.ops if op.kind in _WEIGHTED}
+    """Bytes of the filter tensors (int8 weights or packed shift codes) of all weighted ops
+    (:data:`lpn_tf.export.summary.WEIGHTED_OPS`; a filter shared by several ops counts once)."""
+    seen = {op.inputs[1] for op in graph.ops if op.kind in WEIGHTED_OPS}
     return sum(graph.tensors[i].nbytes for i in seen)
 
 
@@ -144,6 +140,8 @@ class ExportReport:
         tensor_bits: tensor name → meaningful bit width.
         notes: approximations the lowering made (empty when every op reproduces the QAT model).
         agreement: measured on ``representative_data`` (None without it).
+        overflow: the overflow analysis of the written graph (docs/overflow.md): a bound and the int32 /
+            int64 headroom of every accumulator and intermediate.
     """
 
     path: Path
@@ -157,6 +155,7 @@ class ExportReport:
     tensor_bits: dict[str, int]
     notes: tuple[str, ...]
     agreement: Agreement | None
+    overflow: OverflowReport | None = None
 
     def format(self) -> str:
         """A few human-readable lines."""
@@ -172,6 +171,8 @@ class ExportReport:
                 f"per op {100 * a.local_identical:.2f}% identical (max {a.local_max_lsb} LSB), "
                 f"outputs {100 * a.output_identical:.2f}% (max {a.output_max_lsb} LSB)"
             )
+        if self.overflow is not None:
+            lines.append(f"  {self.overflow.summary()}")
         lines.extend(f"  note: {n}" for n in self.notes)
         return "\n".join(lines)
 
@@ -183,6 +184,7 @@ def export_tflite(
     representative_data: np.ndarray | Sequence[np.ndarray] | None = None,
     *,
     mantissa_bits: int = DEFAULT_MANTISSA_BITS,
+    allow_overflow: bool = False,
 ) -> ExportReport:
     """Lower a QAT model and write it as an integer .tflite (atomically: temp file, then rename).
 
@@ -193,14 +195,23 @@ def export_tflite(
         representative_data: optional float inputs ``(N, ...)``; the report then measures the integer
             model's agreement with the QAT model on them (the model is not changed).
         mantissa_bits: width of the LPN requantization mantissas.
+        allow_overflow: write the model even if the overflow analysis finds an intermediate that can
+            leave int32 for some input (the report and a note record it). For models whose real inputs
+            are known to stay far from the worst case; the C kernels then wrap, the reference raises.
 
     Returns:
         An :class:`ExportReport`.
 
     Raises:
         lpn_tf.export.lowering.LoweringError: naming the layer that cannot be lowered (nothing written).
+        lpn_tf.export.overflow.AccumulatorOverflowError: an accumulator or intermediate of the named layer
+            can overflow for some input; the message has its bound and limit (nothing written).
     """
     graph = lower(model, ops, mantissa_bits=mantissa_bits)
+    bounds = analyze_overflow(graph) if allow_overflow else check_overflow(graph)
+    notes = tuple(graph.metadata.get("notes", ()))
+    if not bounds.ok:
+        notes += (f"written with allow_overflow=True: {bounds.summary()}",)
     data = to_tflite_bytes(graph, flavor=ops)
     measured = None
     if representative_data is not None:
@@ -218,6 +229,7 @@ def export_tflite(
         arena_bytes=memory_plan.plan(graph).arena_bytes,
         file_bytes=len(data),
         tensor_bits={t.name: t.bits for t in graph.tensors},
-        notes=tuple(graph.metadata.get("notes", ())),
+        notes=notes,
         agreement=measured,
+        overflow=bounds,
     )

@@ -24,6 +24,11 @@ def add_export_parser(sub: Any) -> None:
     )
     p.add_argument("--seed", type=int, default=0, help="seed of the --representative inputs")
     p.add_argument("--mantissa-bits", type=int, default=16, help="LPN requantization mantissa width (2..16)")
+    p.add_argument(
+        "--allow-overflow",
+        action="store_true",
+        help="write the model even if an accumulator can overflow int32 for some input (docs/overflow.md)",
+    )
     p.set_defaults(func=_main)
 
 
@@ -51,8 +56,15 @@ def _main(args: argparse.Namespace) -> int:
         if _has_lambda(model):  # a loaded copy: the file keeps its λ; the export is the λ = 0 model
             finalize(model)
         data = random_grid_inputs(model, args.representative, args.seed) if args.representative else None
-        report = export_tflite(model, args.output, args.ops, data, mantissa_bits=args.mantissa_bits)
-    except (OSError, ValueError) as exc:  # LoweringError is a ValueError
+        report = export_tflite(
+            model,
+            args.output,
+            args.ops,
+            data,
+            mantissa_bits=args.mantissa_bits,
+            allow_overflow=args.allow_overflow,
+        )
+    except (OSError, ValueError) as exc:  # LoweringError and AccumulatorOverflowError are ValueErrors
         print(f"lpn export: {exc}", file=sys.stderr)
         return 1
     print(report.format())

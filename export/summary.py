@@ -9,23 +9,44 @@ from typing import Any
 import numpy as np
 
 from lpn_tf.export import memory_plan
-from lpn_tf.export.graph import IntGraph, Op
+from lpn_tf.export.graph import GraphError, IntGraph, Op
+from lpn_tf.export.overflow import analyze as analyze_overflow
 from lpn_tf.export.tflite_reader import read_tflite
+
+WEIGHTED_OPS: dict[str, str] = {
+    "CONV_2D": "conv",
+    "LPN_SHIFT_CONV_2D": "conv",
+    "LPN_CONV_2D": "conv",
+    "DEPTHWISE_CONV_2D": "depthwise",
+    "LPN_SHIFT_DEPTHWISE_CONV_2D": "depthwise",
+    "LPN_DEPTHWISE_CONV_2D": "depthwise",
+    "FULLY_CONNECTED": "dense",
+    "LPN_SHIFT_FULLY_CONNECTED": "dense",
+}
+"""Op kinds with a filter (input 1: int8 weights, or the packed codes of a ``LPN_SHIFT_*`` op) → its
+arithmetic: ``conv`` (filter ``[O, KH, KW, I]``), ``depthwise`` (``[1, KH, KW, I·M]``), ``dense``
+(``[O, I]``)."""
+
+
+def filter_shape(graph: IntGraph, op: Op) -> tuple[int, ...]:
+    """The logical filter shape of a :data:`WEIGHTED_OPS` op: the option ``filter_shape`` of a shift op
+    (its input 1 is packed codes), else the shape of its filter tensor."""
+    if op.kind.startswith("LPN_SHIFT_"):
+        return tuple(int(d) for d in op.options["filter_shape"])  # type: ignore[union-attr]
+    return tuple(graph.tensors[op.inputs[1]].shape)
 
 
 def op_macs(graph: IntGraph, op: Op) -> int:
-    """Multiply-accumulates of one op per invoke (0 for pools, adds, reshapes, QuantNorm)."""
-    t = graph.tensors
-    if op.kind.startswith("LPN_SHIFT_"):
-        kshape = tuple(int(d) for d in op.options["filter_shape"])  # type: ignore[union-attr]
-    elif op.kind in ("CONV_2D", "DEPTHWISE_CONV_2D", "FULLY_CONNECTED"):
-        kshape = t[op.inputs[1]].shape
-    else:
+    """Multiply-accumulates of one op per invoke (0 for pools, adds, reshapes, QuantNorm): output elements
+    times the filter taps each reads (conv ``KH·KW·I``, depthwise ``KH·KW``, dense ``I``)."""
+    arith = WEIGHTED_OPS.get(op.kind)
+    if arith is None:
         return 0
-    out = int(np.prod(t[op.outputs[0]].shape))
-    if op.kind in ("CONV_2D", "LPN_SHIFT_CONV_2D"):
+    kshape = filter_shape(graph, op)
+    out = int(np.prod(graph.tensors[op.outputs[0]].shape))
+    if arith == "conv":
         return out * kshape[1] * kshape[2] * kshape[3]
-    if op.kind in ("DEPTHWISE_CONV_2D", "LPN_SHIFT_DEPTHWISE_CONV_2D"):
+    if arith == "depthwise":
         return out * kshape[1] * kshape[2]
     return out * kshape[1]
 
@@ -93,10 +114,19 @@ def format_graph(graph: IntGraph) -> str:
     ops = ", ".join(f"{k} x{v}" for k, v in s.op_counts.items())
     lines.append(f"weights: {s.weight_bytes} B   arena (planned): {s.arena_bytes} B   MACs: {s.macs}")
     lines.append(f"ops: {ops}")
+    lines.append(overflow_line(graph))
     if graph.metadata:
         meta = {k: v for k, v in sorted(graph.metadata.items())}
         lines.append(f"metadata: {meta}")
     return "\n".join(lines)
+
+
+def overflow_line(graph: IntGraph) -> str:
+    """The one-line overflow verdict of ``graph`` (docs/overflow.md), or why it could not be computed."""
+    try:
+        return analyze_overflow(graph).summary()
+    except GraphError as err:
+        return f"overflow analysis: not available ({err})"
 
 
 def inspect_tflite(path: str | Path) -> str:

@@ -34,10 +34,14 @@ from lpn_tf.ace.ops import OpCount
 from lpn_tf.ace.registry import count_model
 from lpn_tf.export import lower
 from lpn_tf.export.api import export_tflite
+from lpn_tf.export.tflite_reader import read_tflite
 from lpn_tf.quantize import calibrate_activations
 
 L = keras.layers
-MANTISSA = {"int8": 16, "shift": 16, "pikelpn-a8": 8}
+MANTISSA = {"int8": 16, "shift": 16, "pikelpn-a8": 8, "pikelpn": 8}
+RESIDUAL = {"pikelpn": False}
+"""Schemes whose test model has no residual add: ``pikelpn``'s 5-bit add output has no exporting op
+(docs/pikelpn.md); its model is the same without the Add."""
 NIBBLE_BITS = 4
 COMPARED = (
     "macs",
@@ -58,18 +62,18 @@ COMPARED = (
 TOTALS = ("macs", "ace_v1", "ace_v2", "mac_cost", "elementwise_cost", "requant_cost", "memory_bytes")
 
 
-def _float_model(head: str) -> keras.Model:
-    """conv + BN + ReLU, depthwise + BN + ReLU6, residual add, 1×1 conv with bias + BN + ReLU, then
-    global average pooling (``head="gap"``) or Flatten (``"flatten"``) and a dense layer; 8×8×3 input."""
+def _float_model(head: str, residual: bool = True) -> keras.Model:
+    """conv + BN + ReLU, depthwise + BN + ReLU6, residual add (``residual``), 1×1 conv with bias + BN + ReLU,
+    then global average pooling (``head="gap"``) or Flatten (``"flatten"``) and a dense layer; 8×8×3 input."""
     keras.utils.set_random_seed(4)
     inp = keras.Input((8, 8, 3))
     x = L.ReLU()(L.BatchNormalization()(L.Conv2D(6, 3, padding="same", use_bias=False, name="conv")(inp)))
-    y = L.DepthwiseConv2D(3, padding="same", use_bias=False)(x)
+    y = L.DepthwiseConv2D(3, padding="same", use_bias=False, name="dw")(x)
     y = L.ReLU(6.0)(L.BatchNormalization()(y))
-    x = L.Add()([x, y])
-    x = L.ReLU()(L.BatchNormalization()(L.Conv2D(8, 1)(x)))
+    x = L.Add()([x, y]) if residual else y
+    x = L.ReLU()(L.BatchNormalization()(L.Conv2D(8, 1, name="pw")(x)))
     x = L.GlobalAveragePooling2D(name="pool")(x) if head == "gap" else L.Flatten()(x)
-    return keras.Model(inp, L.Dense(4)(x))
+    return keras.Model(inp, L.Dense(4, name="dense")(x))
 
 
 _CACHE: dict[tuple[str, str], keras.Model] = {}
@@ -78,7 +82,7 @@ _CACHE: dict[tuple[str, str], keras.Model] = {}
 def _qat(scheme: str, head: str) -> keras.Model:
     """A finalized QAT model with calibrated activation ranges (cached: building one takes seconds)."""
     if (scheme, head) not in _CACHE:
-        model = lpn_tf.quantize_model(_float_model(head), scheme)
+        model = lpn_tf.quantize_model(_float_model(head, RESIDUAL.get(scheme, True)), scheme)
         x = np.random.default_rng(1).normal(size=(32, 8, 8, 3)).astype(np.float32)
         calibrate_activations(model, x)
         if scheme != "int8":  # int8 has no λ blend to finalize
@@ -92,8 +96,10 @@ def _work_rows(rows: list[OpCount]) -> dict[str, OpCount]:
     return {r.name: r for r in rows if not r.note.startswith("fused into")}
 
 
-def _as_lowered(row: OpCount, flavor: str) -> OpCount:
-    """The QAT row as the exported graph implements it (the mappings of the module docstring)."""
+def _as_lowered(row: OpCount, flavor: str, rescaled: bool = False) -> OpCount:
+    """The QAT row as the exported graph implements it (the mappings of the module docstring);
+    ``rescaled``: the row is a PikeLPN rescaling pool (an LPN_DEPTHWISE_CONV_2D without bias in the lpn
+    flavor, its multiplier the layer's own)."""
     if row.kind == "dense":
         return dataclasses.replace(row, kind="conv2d")
     if row.kind == "avg_pool":
@@ -110,7 +116,7 @@ def _as_lowered(row: OpCount, flavor: str) -> OpCount:
             input_shape=row.input_shape,
             output_shape=row.output_shape,
             weight_elements=window * channels,
-            bias_elements=channels,
+            bias_elements=0 if rescaled and flavor == "lpn" else channels,
             macs_per_tap=1,
         )
     if row.arith == "shift" and flavor == "lpn" and row.bits_weight < NIBBLE_BITS:
@@ -137,7 +143,9 @@ CASES = [
     ("shift", "builtin"),
     ("pikelpn-a8", "lpn"),
     ("pikelpn-a8", "builtin"),
+    ("pikelpn", "lpn"),  # 5-bit activations: lpn flavor only, every requantization an LPN op
 ]
+RESCALED_POOLS = ("QuantGlobalAveragePooling2D", "QuantAveragePooling2D")
 
 
 @pytest.mark.parametrize(("scheme", "flavor"), CASES)
@@ -149,7 +157,8 @@ def test_qat_and_lowered_graph_agree_per_op_after_the_lowering_mappings(scheme: 
     graph_rows = count_model(graph)
     qat, got = _work_rows(qat_rows), _work_rows(graph_rows)
     assert set(qat) == set(got), (sorted(qat), sorted(got))
-    expected = {name: _as_lowered(row, flavor) for name, row in qat.items()}
+    rescaled = {layer.name for layer in model.layers if type(layer).__name__ in RESCALED_POOLS}
+    expected = {name: _as_lowered(row, flavor, name in rescaled) for name, row in qat.items()}
     for name, row in got.items():
         want = expected[name]
         assert row.kind == want.kind, name
@@ -188,7 +197,7 @@ def test_reports_agree_exactly_without_pooling(scheme: str, flavor: str) -> None
     assert per_layer == qat
 
 
-@pytest.mark.parametrize(("scheme", "flavor"), [("shift", "lpn"), ("int8", "builtin")])
+@pytest.mark.parametrize(("scheme", "flavor"), [("shift", "lpn"), ("int8", "builtin"), ("pikelpn", "lpn")])
 def test_tflite_file_counts_like_its_graph(scheme: str, flavor: str, tmp_path: Path) -> None:
     model = _qat(scheme, "gap")
     path = tmp_path / f"{scheme}-{flavor}.tflite"
@@ -199,6 +208,29 @@ def test_tflite_file_counts_like_its_graph(scheme: str, flavor: str, tmp_path: P
         dataclasses.replace(r, name="") for r in from_graph
     ]
     assert math.isclose(sum(r.ace_v2 for r in from_file), lpn_tf.ace(path).total)
+    assert read_tflite(path).metadata["scheme"] == scheme
+
+
+@pytest.mark.parametrize("scheme", ["int8", "shift", "pikelpn-a8", "pikelpn"])
+def test_export_metadata_names_the_scheme(scheme: str) -> None:
+    """The lowering records the scheme the model was quantized with (inferred from its quantizers)."""
+    assert lower(_qat(scheme, "gap"), "lpn", mantissa_bits=MANTISSA[scheme]).metadata["scheme"] == scheme
+
+
+def test_pikelpn_int8_weight_layers_are_lpn_ops_priced_at_the_mantissa_width() -> None:
+    """5-bit activations: the int8 stem, DHQ's int8 depthwise, the pool and the int8 head are LPN ops in
+    the graph; both counts price their requantization at ``mantissa_bits`` and their 5-bit tensors at 5."""
+    model, mb = _qat("pikelpn", "gap"), MANTISSA["pikelpn"]
+    graph = lower(model, "lpn", mantissa_bits=mb)
+    kinds = {op.name: op.kind for op in graph.ops}
+    assert kinds["conv"] == kinds["dense"] == "LPN_CONV_2D"
+    assert kinds["dw"] == kinds["pool"] == "LPN_DEPTHWISE_CONV_2D"
+    for rows in (count_model(model, mantissa_bits=mb, ops="lpn"), count_model(graph)):
+        work = _work_rows(rows)
+        assert {work[n].bits_scale for n in ("conv", "dw", "pool", "dense")} == {mb}
+        assert (work["conv"].bits_activation, work["conv"].bits_output) == (8, 5)  # int8 input, 5-bit out
+        assert (work["dense"].bits_activation, work["dense"].bits_output) == (5, 8)  # int8 logits
+        assert work["dw"].bits_activation == work["pw"].bits_output == 5
 
 
 def test_folding_a_batch_norm_gives_the_conv_its_bias() -> None:

@@ -3,6 +3,8 @@ round trip through the .tflite writer and reader."""
 
 from __future__ import annotations
 
+import dataclasses
+
 import numpy as np
 import pytest
 
@@ -118,3 +120,76 @@ def test_macs_agree_with_the_exporters_summary_on_random_graphs():
                 assert rows[op.name].macs == op_macs(graph, op), op.label(graph.ops.index(op))
                 checked += 1
     assert checked > 40
+
+
+def _lpn_int8_graph() -> tuple:
+    """LPN_CONV_2D (3×3 SAME, 2→4 channels, bias, grid 1, 5-bit output) then LPN_DEPTHWISE_CONV_2D (3×3
+    VALID, multiplier 2, no bias, grid 2) on a 4×4 input; mantissas 8 bits."""
+    rng = np.random.default_rng(1)
+    b = GraphBuilder()
+    x = b.input("x", (1, 4, 4, 2), scale=0.05)
+    c = b.lpn_conv(
+        x,
+        rng.integers(-127, 128, (4, 3, 3, 2)),
+        rng.integers(-9, 9, 4),
+        np.full(4, 90),
+        np.full(4, 12),
+        out_scale=1.0,
+        mantissa_bits=8,
+        act_range=(0, 16),
+        grid=1,
+        name="lpn_conv",
+    )
+    b.graph.tensors[c].bits = 5
+    d = b.lpn_conv(
+        c,
+        rng.integers(-127, 128, (1, 3, 3, 8)),
+        None,
+        np.full(8, 70),
+        np.full(8, 12),
+        out_scale=1.0,
+        depthwise=True,
+        depth_multiplier=2,
+        padding="VALID",
+        mantissa_bits=8,
+        act_range=(-8, 8),
+        grid=2,
+        name="lpn_dw",
+    )
+    b.output(d)
+    return b.graph, c, d
+
+
+def test_lpn_int8_weight_convs_hand_computed():
+    """LPN_CONV_2D / LPN_DEPTHWISE_CONV_2D count as CONV_2D / DEPTHWISE_CONV_2D with int8 weights and the
+    mantissa width as the requantization multiplier; the output grid changes nothing."""
+    graph, _, _ = _lpn_int8_graph()
+    rows = {r.name: r for r in ace(graph).rows}
+    conv, dw = rows["lpn_conv"], rows["lpn_dw"]
+    assert (conv.op, conv.arith, conv.bits) == ("conv2d", "int", "w8 a8 acc32 s8")
+    assert conv.macs == 16 * 4 * (3 * 3 * 2)
+    assert (conv.mac_cost, conv.elementwise_cost, conv.requant_cost) == (1152 * 64, 64 * 32, 64 * REQ8)
+    assert (dw.op, dw.bits) == ("depthwise_conv2d", "w8 a5 acc32 s8")
+    assert dw.macs == (2 * 2 * 8) * 9 and dw.mac_cost == 288 * 40
+    assert (dw.elementwise_cost, dw.requant_cost) == (0, 32 * REQ8)  # no bias
+    counted = {op.name: op for op in ace(graph).ops}
+    in_image = 4 * 4 + 8 * 6 + 4 * 9  # (position, tap) pairs inside the 4×4 image: corners, edges, middle
+    assert (counted["lpn_conv"].padding_macs, counted["lpn_conv"].taps) == (
+        (16 * 9 - in_image) * 2 * 4,
+        in_image * 4,
+    )
+    assert counted["lpn_conv"].weight_bytes == 4 * 3 * 3 * 2 + 4 * 4  # int8 filter + int32 bias
+    grid_free = [dataclasses.replace(op, options={**op.options, "grid": 0}) for op in graph.ops]
+    assert count_int_graph(dataclasses.replace(graph, ops=grid_free)) == count_int_graph(graph)
+
+
+def test_lpn_int8_weight_convs_in_inspect_and_the_export_report():
+    """``lpn inspect``'s MACs and the export report's weight bytes count the int8-weight LPN ops."""
+    from lpn_tf.export.api import weight_bytes
+    from lpn_tf.export.summary import op_macs, summarize
+
+    graph, _, _ = _lpn_int8_graph()
+    rows = {r.name: r for r in count_int_graph(graph)}
+    assert [op_macs(graph, op) for op in graph.ops] == [rows[op.name].macs for op in graph.ops] == [1152, 288]
+    assert summarize(graph).macs == 1152 + 288
+    assert weight_bytes(graph) == 4 * 3 * 3 * 2 + 3 * 3 * 8

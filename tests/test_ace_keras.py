@@ -150,12 +150,14 @@ def test_lpn_qat_model_priced_as_its_deployment():
     q = quantize_model(m, "shift-wa")  # first/last layer int8 weights, shift3 weights and activations inside
     r = ace(q, mantissa_bits=8)
     c1, c2, fc = (_row(r, n) for n in ("c1", "c2", "fc"))
-    assert (c1.arith, c1.bits) == ("int", "w8 a8 acc32 s32")
+    # sub-8-bit activations: every requantization is an LPN op (int8 weights: LPN_CONV_2D), mantissa-wide
+    assert (c1.arith, c1.bits) == ("int", "w8 a8 acc32 s8")
     assert (c2.arith, c2.bits) == ("shift", "w3 a3 acc32 s8")  # reads the 3-bit output of c1's block
     assert c2.macs == 9 * 4 * 6 and c2.mac_cost == c2.macs * 3 * 3
     # folding bn2 gives the bias-less c2 a bias, as the exporter does: one 32-bit add per output
     assert c2.elementwise_cost == 9 * 6 * 32 and c2.requant_cost == 9 * 6 * (32 * 8 + 32 + 32)
-    assert (fc.bits, fc.macs) == ("w8 a3 acc32 s32", 54 * 3)
+    assert (fc.bits, fc.macs) == ("w8 a3 acc32 s8", 54 * 3)
+    assert _row(ace(q, mantissa_bits=8, ops="builtin"), "c1").bits == "w8 a8 acc32 s32"  # builtin flavor
     assert [_row(r, n).ace_v2 for n in ("bn1", "r1", "bn2")] == [0, 0, 0]  # folded / clamped
     assert not [row for row in r.rows if row.name.endswith("_quant")]
 

@@ -2,9 +2,12 @@
 are written to.
 
 Builtin int8 ops use 32-bit accumulators and 32-bit (Q31) requantization multipliers; LPN shift ops
-have ``1 + exponent_bits``-bit weights and ``mantissa_bits``-bit multipliers (double quantization),
-LPN_QUANT_NORM is a QuantNorm (accumulator add + requantization). Fused RELU/RELU6 are free (output
-clamp); RESHAPE costs nothing. Shapes are per sample (the leading batch dimension is dropped).
+have ``1 + exponent_bits``-bit weights and ``mantissa_bits``-bit multipliers (double quantization);
+LPN_CONV_2D / LPN_DEPTHWISE_CONV_2D are CONV_2D / DEPTHWISE_CONV_2D (int8 weights, the filter tensor's
+bits) with ``mantissa_bits``-bit multipliers; LPN_QUANT_NORM is a QuantNorm (accumulator add +
+requantization). The output ``grid`` option of LPN ops does not change the count: every grid is one
+requantization (multiply, rounding shift, zero-point add) per output element. Fused RELU/RELU6 are free
+(output clamp); RESHAPE costs nothing. Shapes are per sample (the leading batch dimension is dropped).
 """
 
 from __future__ import annotations
@@ -66,6 +69,11 @@ def count_graph_op(graph: Any, op: Any, name: str) -> list[OpCount]:
         w = t[op.inputs[1]]
         num = Numerics("int", w.bits, x.bits, ACCUMULATOR_BITS, BUILTIN_SCALE_BITS, y.bits)
         return [_weighted(name, kind, num, tuple(w.shape), x_shape, y_shape, has_bias, act, o)]
+    if kind in ("LPN_CONV_2D", "LPN_DEPTHWISE_CONV_2D"):
+        w = t[op.inputs[1]]
+        num = Numerics("int", w.bits, x.bits, ACCUMULATOR_BITS, int(o["mantissa_bits"]), y.bits)
+        base = kind.removeprefix("LPN_")
+        return [_weighted(name, base, num, tuple(w.shape), x_shape, y_shape, has_bias, "linear", o)]
     if kind.startswith("LPN_SHIFT_"):
         num = Numerics(
             "shift", 1 + int(o["exponent_bits"]), x.bits, ACCUMULATOR_BITS, int(o["mantissa_bits"]), y.bits

@@ -13,6 +13,10 @@ as its deployment:
   ``ops="builtin"`` (the exporter's builtin flavor) shift weights are int8 builtin ops too: arith
   ``int``, 32-bit multipliers. An int-weight layer followed by a QuantNorm is a builtin op as well: the
   QuantNorm's ``mantissa_bits``-wide multiplier is held and applied as a Q31 int32 (32-bit multiply);
+  except with sub-8-bit activations in the lpn flavor (schemes ``"pikelpn"``, ``"shift-wa"``), where the
+  lowering makes every requantizing op an LPN op: int-weight layers are LPN_CONV_2D /
+  LPN_DEPTHWISE_CONV_2D with ``mantissa_bits``-wide multipliers (:func:`integer_requant`);
+- a layer's output width ``b_out`` is the precision of the ``QuantizeTensor`` its result flows into;
 - a weighted layer without bias followed by a folded BN (or QuantNorm) gets the bias the fold creates
   (one accumulator-width add per output, ``C_out`` 32-bit biases), as in the exported graph;
 - a BN not folded into a conv/dense is a QuantNorm (``mantissa_bits`` multiplier); Add, pools,
@@ -25,8 +29,10 @@ them to ``ace``. docs/ace.md ("QAT model and .tflite") lists what the exported g
 
 from __future__ import annotations
 
+import dataclasses
 from typing import Any
 
+from lpn_tf import quantizers as qz
 from lpn_tf.ace import keras_adapter
 from lpn_tf.ace.keras_adapter import count_keras, is_keras_model
 from lpn_tf.ace.ops import CountError, Numerics, OpCount
@@ -70,16 +76,53 @@ def input_bits(layer: Any, default: int = 8) -> int:
     return default
 
 
+def _consumer(layer: Any) -> Any | None:
+    nodes = getattr(layer, "_outbound_nodes", [])
+    return nodes[0].outbound_layer if len(nodes) == 1 else None
+
+
+def output_bits(layer: Any, default: int) -> int:
+    """Bit width of the integer tensor a layer's result is stored as: the precision of the QuantizeTensor
+    it flows into (through a single chain of layers that fold into it: BN, QuantNorm, ReLU, ...), or
+    ``default`` (a layer with several consumers, or none quantized)."""
+    current = _consumer(layer)
+    for _ in range(64):
+        if current is None:
+            return default
+        if type(current).__name__ == QUANTIZE_TENSOR:
+            return int(current.quantizer.precision)
+        current = _consumer(current)
+    return default
+
+
+def _on_lpn_grid(quantizer: Any) -> bool:
+    """A sub-8-bit activation grid that only LPN ops produce (Uniform / Shift, per tensor), as the
+    lowering's ``grid`` option: ``1`` ceil / ``2`` pow2 (docs/integer-spec.md §5)."""
+    return isinstance(quantizer, qz.Uniform | qz.Shift) and quantizer.effective_scale == "per_tensor"
+
+
+def integer_requant(model: Any, flavor: str) -> bool:
+    """Whether :func:`lpn_tf.export.lower` makes every requantizing op an LPN op: ``ops="lpn"`` and a
+    tensor on a sub-8-bit grid (schemes ``"pikelpn"``, ``"shift-wa"``); int8-weight convs / dense then
+    become LPN_CONV_2D / LPN_DEPTHWISE_CONV_2D with ``mantissa_bits``-wide multipliers."""
+    return flavor == "lpn" and any(
+        type(layer).__name__ == QUANTIZE_TENSOR and _on_lpn_grid(layer.quantizer) for layer in model.layers
+    )
+
+
 def _weight_numerics(
-    quantizer: Any, bits_activation: int, mantissa_bits: int, flavor: str = "lpn"
+    quantizer: Any, bits_activation: int, mantissa_bits: int, flavor: str = "lpn", lpn_requant: bool = False
 ) -> Numerics:
+    """Widths of a weighted layer: shift weights in the lpn flavor are LPN shift ops, int weights are
+    builtin ops (32-bit multipliers) unless ``lpn_requant`` (:func:`integer_requant`) makes them LPN ops."""
     if quantizer is None:
         return Numerics.floating(32)
     if type(quantizer).__name__ == "Shift" and flavor == "lpn":
         return Numerics.integer(
             int(quantizer.precision), bits_activation, ACCUMULATOR_BITS, mantissa_bits, "shift"
         )
-    return Numerics.integer(int(quantizer.precision), bits_activation, ACCUMULATOR_BITS, BUILTIN_SCALE_BITS)
+    scale = mantissa_bits if lpn_requant else BUILTIN_SCALE_BITS
+    return Numerics.integer(int(quantizer.precision), bits_activation, ACCUMULATOR_BITS, scale)
 
 
 def count_lpn(
@@ -99,6 +142,7 @@ def count_lpn(
     """
     if ops not in FLAVORS:
         raise CountError(f"ops must be one of {FLAVORS}, got {ops!r}")
+    lpn_requant = integer_requant(model, ops)
 
     def numerics(layer: Any) -> Numerics:
         cls = type(layer).__name__
@@ -110,12 +154,16 @@ def count_lpn(
                 or quantizers.get("kernel")
                 or quantizers.get("depthwise_kernel")
             )
-            return _weight_numerics(main, bits, mantissa_bits, ops)
-        if cls == "BatchNormalization":
-            return Numerics.integer(8, bits, ACCUMULATOR_BITS, mantissa_bits)
-        return Numerics.integer(8, bits, ACCUMULATOR_BITS, BUILTIN_SCALE_BITS)
+            num = _weight_numerics(main, bits, mantissa_bits, ops, lpn_requant)
+        elif cls == "BatchNormalization":
+            num = Numerics.integer(8, bits, ACCUMULATOR_BITS, mantissa_bits)
+        else:
+            num = Numerics.integer(8, bits, ACCUMULATOR_BITS, BUILTIN_SCALE_BITS)
+        return dataclasses.replace(num, bits_output=output_bits(layer, num.out))
 
-    return count_keras(model, numerics=numerics, mantissa_bits=mantissa_bits, ops=ops, **options)
+    return count_keras(
+        model, numerics=numerics, mantissa_bits=mantissa_bits, ops=ops, lpn_requant=lpn_requant, **options
+    )
 
 
 def count_qseparable(info: LayerInfo) -> list[OpCount]:
@@ -123,7 +171,8 @@ def count_qseparable(info: LayerInfo) -> list[OpCount]:
     dw_q = info.layer.kernel_quantizers().get("depthwise_kernel")
     mantissa = int(info.options.get("mantissa_bits", DEFAULT_MANTISSA_BITS))
     flavor = str(info.options.get("ops", "lpn"))
-    dw_num = _weight_numerics(dw_q, info.numerics.bits_activation, mantissa, flavor)
+    lpn_requant = bool(info.options.get("lpn_requant", False))
+    dw_num = _weight_numerics(dw_q, info.numerics.bits_activation, mantissa, flavor, lpn_requant)
     return keras_adapter.count_separable(info, depthwise_numerics=dw_num)
 
 
