@@ -9,6 +9,23 @@ from lpn_tf.export.graph import BUILTIN_OPS
 SCHEMA_VERSION = 3
 FILE_IDENTIFIER = b"TFL3"
 METADATA_NAME = "lpn"
+# OperatorCode.version of every LPN custom op this lpn writes; its reader accepts 1..LPN_OP_VERSION.
+LPN_OP_VERSION = 1
+# The oldest lpn that reads what this writer writes (the "lpn" metadata's min_reader_version): the base
+# version every file needs, raised per file by the features it uses (FEATURE_READER_VERSIONS). A release
+# that adds a new LPN op, op version or option adds its feature here with the release's version.
+MIN_READER_VERSION = "0.1.0"
+FEATURE_READER_VERSIONS: dict[str, str] = {
+    "op:LPN_CONV_2D": "0.2.0",  # int8-weight LPN ops (sub-8-bit activation grids)
+    "op:LPN_DEPTHWISE_CONV_2D": "0.2.0",
+    "option:grid": "0.2.0",  # ceil / pow2 output grids of the LPN requantization
+}
+
+
+def reader_version_for(features: set[str]) -> str:
+    """The oldest lpn that reads a file using ``features`` ("op:<custom code>", "option:<key>")."""
+    needed = [MIN_READER_VERSION, *(FEATURE_READER_VERSIONS.get(f, MIN_READER_VERSION) for f in features)]
+    return max(needed, key=lambda v: tuple(int(p) for p in v.split(".")))
 
 TENSOR_TYPES: dict[str, int] = {
     "int8": schema.TensorType.INT8,

@@ -3,12 +3,16 @@
 Every field is read through a guard that turns decoding failures into :class:`TFLiteFormatError`
 naming the field path (``subgraphs[0].tensors[3].quantization``) and the byte offset of its table.
 Semantic checks (buffer sizes, index ranges, op support) name the tensor, op or buffer at fault.
+Version checks (docs/runtime.md, "Model versions") come first: a file that needs a newer lpn raises
+:class:`ModelVersionError` naming the op and the versions; a file without lpn metadata is read when its
+ops are supported.
 """
 
 from __future__ import annotations
 
 import contextlib
 import json
+import re
 import struct
 from collections.abc import Iterator
 from pathlib import Path
@@ -24,6 +28,12 @@ from lpn_tf.export.graph import DTYPES, GraphError, IntGraph, Op, Quant, Tensor
 
 class TFLiteFormatError(ValueError):
     """A .tflite file is malformed or uses something lpn cannot represent; names the field and byte."""
+
+
+class ModelVersionError(TFLiteFormatError):
+    """The file needs a newer lpn: its ``min_reader_version`` is newer than the installed lpn, or it uses an
+    LPN custom op, op version or options version this lpn does not know. The message names the op and the
+    versions and says "upgrade lpn"."""
 
 
 class _Location:
@@ -168,18 +178,30 @@ def read_tflite(data: bytes | bytearray | memoryview | str | Path) -> IntGraph:
                 return None
             return b.DataAsNumpy().tobytes()
 
+    meta_index, meta = _read_metadata(model, buffer_bytes)
+    if meta is not None:
+        check_versions(meta, f"model.metadata[{meta_index}] ('lpn')")
+    written_by = _written_by(meta)
+    # an unknown op or version in a file lpn wrote means a newer lpn wrote it
+    too_new = ModelVersionError if meta is not None else TFLiteFormatError
     kinds: list[str] = []
     for i in range(n_codes):
         with _field(f"model.operator_codes[{i}]") as loc:
             c = loc.table = model.OperatorCodes(i)
             code = max(c.BuiltinCode(), c.DeprecatedBuiltinCode())
             custom = c.CustomCode()
+            op_version = c.Version()
         if code == schema.BuiltinOperator.CUSTOM:
             name = (custom or b"").decode(errors="replace")
             if name not in lpn_ops.SPECS:
-                raise TFLiteFormatError(
-                    f"model.operator_codes[{i}]: custom op {name!r} is not an LPN op known to this lpn "
-                    f"(known: {sorted(lpn_ops.SPECS)}); was the file written by a newer lpn?"
+                raise too_new(
+                    f"model.operator_codes[{i}]: custom op {name!r} (op version {op_version}) is not an LPN "
+                    f"op known to lpn {_installed()} (known: {sorted(lpn_ops.SPECS)}); {written_by}"
+                )
+            if not 1 <= op_version <= fmt.LPN_OP_VERSION:
+                raise too_new(
+                    f"model.operator_codes[{i}]: LPN op {name} has op version {op_version}; "
+                    f"lpn {_installed()} reads op versions 1..{fmt.LPN_OP_VERSION}; {written_by}"
                 )
             kinds.append(name)
         elif code in fmt.BUILTIN_NAMES:
@@ -241,10 +263,16 @@ def read_tflite(data: bytes | bytearray | memoryview | str | Path) -> IntGraph:
                     options = lpn_ops.decode_options(kind, raw_opts)
                 except GraphError as err:
                     raise TFLiteFormatError(f"{path}: {err}") from None
+                if options.get("version", lpn_ops.OPTIONS_VERSION) != lpn_ops.OPTIONS_VERSION:
+                    raise too_new(
+                        f"{path}: {kind} options version {options['version']}; lpn {_installed()} reads "
+                        f"options version {lpn_ops.OPTIONS_VERSION}; {written_by}"
+                    )
             else:
                 options = _options(o, kind, path)
         graph.ops.append(Op(kind, inputs, outputs, options, name=graph_name(graph, outputs)))
-    _apply_metadata(model, graph, buffer_bytes)
+    if meta is not None:
+        _apply_metadata(meta, f"model.metadata[{meta_index}] ('lpn')", graph)
     try:
         graph.validate()
     except GraphError as err:
@@ -259,8 +287,84 @@ def graph_name(graph: IntGraph, outputs: list[int]) -> str:
     return ""
 
 
-def _apply_metadata(model: Any, graph: IntGraph, buffer_bytes: Any) -> None:
-    """Read the ``"lpn"`` metadata entry (if any) into ``graph.metadata`` and tensor bit widths."""
+def _installed() -> str:
+    from lpn_tf import __version__
+
+    return __version__
+
+
+def parse_version(text: object, where: str) -> tuple[int, ...]:
+    """``"0.1.0"`` -> ``(0, 1, 0)``: the leading numeric components of a version string (a suffix such as
+    ``"0.2.0.dev1"`` or ``"1.0rc1"`` is ignored). Raises TFLiteFormatError naming ``where`` otherwise."""
+    parts: list[int] = []
+    for part in str(text).split(".") if isinstance(text, str) else ():
+        digits = re.match(r"\d+", part)
+        if digits is None:
+            break
+        parts.append(int(digits.group()))
+        if digits.end() != len(part):
+            break
+    if not parts:
+        raise TFLiteFormatError(f"{where}: {text!r} is not a version string like '0.1.0'")
+    return tuple(parts)
+
+
+def _written_by(meta: dict[str, Any] | None) -> str:
+    """The tail of an unknown-op message: who wrote the file, and what to do."""
+    if meta is None:
+        return "the file has no lpn metadata (not written by lpn): only builtin ops and LPN ops can be read"
+    return f"the file was written by lpn {meta.get('lpn_version', '?')}; a newer lpn may know it: upgrade lpn"
+
+
+def check_versions(meta: dict[str, Any], where: str) -> None:
+    """Refuse lpn metadata that needs a newer lpn than the installed one.
+
+    Args:
+        meta: the decoded ``"lpn"`` metadata object.
+        where: the field path for messages (``"model.metadata[0] ('lpn')"``).
+
+    Raises:
+        ModelVersionError: ``min_reader_version`` is newer than the installed lpn, or ``lpn_ops`` names an
+            LPN op, op version or options version this lpn does not know (message: the op, the versions,
+            "upgrade lpn").
+        TFLiteFormatError: a version field is malformed.
+    """
+    installed = _installed()
+    writer = meta.get("lpn_version", "?")
+    if "min_reader_version" in meta:
+        need = meta["min_reader_version"]
+        if parse_version(need, f"{where}.min_reader_version") > parse_version(installed, "lpn version"):
+            raise ModelVersionError(
+                f"{where}: the file was written by lpn {writer} and needs lpn >= {need} to be read; this is "
+                f"lpn {installed}: upgrade lpn"
+            )
+    ops = meta.get("lpn_ops", {})
+    if not isinstance(ops, dict):
+        raise TFLiteFormatError(f"{where}.lpn_ops: expected an object, got {type(ops).__name__}")
+    for code, versions in sorted(ops.items()):
+        if not isinstance(versions, dict) or not all(
+            isinstance(versions.get(k), int) for k in ("op_version", "options_version")
+        ):
+            raise TFLiteFormatError(
+                f"{where}.lpn_ops[{code!r}]: expected {{'op_version': int, 'options_version': int}}, got "
+                f"{versions!r:.80}"
+            )
+        op_version, options_version = versions["op_version"], versions["options_version"]
+        used = f"LPN op {code!r} (op version {op_version}, options version {options_version})"
+        if code not in lpn_ops.SPECS:
+            raise ModelVersionError(
+                f"{where}: the file uses {used}, which lpn {installed} does not know (known: "
+                f"{sorted(lpn_ops.SPECS)}); {_written_by(meta)}"
+            )
+        if not 1 <= op_version <= fmt.LPN_OP_VERSION or options_version != lpn_ops.OPTIONS_VERSION:
+            raise ModelVersionError(
+                f"{where}: the file uses {used}; lpn {installed} reads op versions 1..{fmt.LPN_OP_VERSION} "
+                f"and options version {lpn_ops.OPTIONS_VERSION}; {_written_by(meta)}"
+            )
+
+
+def _read_metadata(model: Any, buffer_bytes: Any) -> tuple[int, dict[str, Any] | None]:
+    """The index and decoded JSON object of the ``"lpn"`` metadata entry, or ``(-1, None)`` without one."""
     with _field("model.metadata"):
         n_meta = model.MetadataLength()
     for i in range(n_meta):
@@ -276,11 +380,15 @@ def _apply_metadata(model: Any, graph: IntGraph, buffer_bytes: Any) -> None:
             raise TFLiteFormatError(f"model.metadata[{i}] ('lpn'): not valid JSON ({err})") from None
         if not isinstance(meta, dict) or meta.get("format") != 1:
             raise TFLiteFormatError(f"model.metadata[{i}] ('lpn'): unknown metadata format {meta!r:.80}")
-        bits = meta.get("tensor_bits", [])
-        if len(bits) != len(graph.tensors):
-            raise TFLiteFormatError(
-                f"model.metadata[{i}] ('lpn'): {len(bits)} tensor bit widths for {len(graph.tensors)} tensors"
-            )
-        for t, b in zip(graph.tensors, bits, strict=True):
-            t.bits = int(b)
-        graph.metadata.update({k: v for k, v in meta.items() if k != "tensor_bits"})
+        return i, meta
+    return -1, None
+
+
+def _apply_metadata(meta: dict[str, Any], where: str, graph: IntGraph) -> None:
+    """Copy the ``"lpn"`` metadata into ``graph.metadata`` and the tensors' bit widths."""
+    bits = meta.get("tensor_bits", [])
+    if len(bits) != len(graph.tensors):
+        raise TFLiteFormatError(f"{where}: {len(bits)} tensor bit widths for {len(graph.tensors)} tensors")
+    for t, b in zip(graph.tensors, bits, strict=True):
+        t.bits = int(b)
+    graph.metadata.update({k: v for k, v in meta.items() if k != "tensor_bits"})

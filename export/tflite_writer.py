@@ -2,9 +2,10 @@
 
 Two flavors: ``"builtin"`` (only TFLite builtin ops: runs on stock LiteRT and TFLite Micro) and
 ``"lpn"`` (builtins plus the LPN custom ops of docs/custom-ops.md). Every file carries a metadata entry
-named ``"lpn"`` holding a JSON object (sorted keys): lpn version, scheme, flavor, per-tensor bit widths
-and the planned arena bytes. The same graph always gives the same bytes. Constant buffers are
-16-byte aligned so a runtime can read weights in place.
+named ``"lpn"`` holding a JSON object (sorted keys, :func:`lpn_metadata`): the writing lpn's version, the
+oldest lpn that can read the file, the LPN custom ops used with their op and options versions, scheme,
+flavor, per-tensor bit widths and the planned arena bytes. The same graph always gives the same bytes
+(for one lpn version). Constant buffers are 16-byte aligned so a runtime can read weights in place.
 """
 
 from __future__ import annotations
@@ -44,13 +45,37 @@ class _AlignedBufferT(schema.BufferT):
         return schema.BufferEnd(builder)
 
 
+def _features(graph: IntGraph) -> set[str]:
+    """The versioned features a graph uses: its LPN ops ("op:<code>") and their non-default options."""
+    used: set[str] = set()
+    for op in graph.ops:
+        if op.kind in lpn_ops.SPECS:
+            used.add(f"op:{op.kind}")
+            if int(op.options.get("grid", 0)) != 0:
+                used.add("option:grid")
+    return used
+
+
 def lpn_metadata(graph: IntGraph, flavor: str) -> dict[str, Any]:
-    """The JSON object stored under metadata name ``"lpn"``."""
+    """The JSON object stored under metadata name ``"lpn"`` (docs/runtime.md, "Model versions").
+
+    Keys: ``format`` (1), ``lpn_version`` (the writer), ``min_reader_version`` (the oldest lpn that reads
+    the file, from the features it uses: :func:`tflite_format.reader_version_for`), ``lpn_ops`` (custom
+    code -> ``{"op_version", "options_version"}`` for each LPN op in the graph; empty for builtin-only
+    graphs), ``flavor``, ``scheme``, ``tensor_bits`` (one bit width per tensor) and ``arena_bytes``
+    (planned arena size).
+    """
     from lpn_tf import __version__
 
     return {
         "format": 1,
         "lpn_version": __version__,
+        "min_reader_version": fmt.reader_version_for(_features(graph)),
+        "lpn_ops": {
+            op.kind: {"op_version": fmt.LPN_OP_VERSION, "options_version": int(op.options["version"])}
+            for op in graph.ops
+            if op.kind in lpn_ops.SPECS
+        },
         "flavor": flavor,
         "scheme": str(graph.metadata.get("scheme", "int8")),
         "tensor_bits": [t.bits for t in graph.tensors],
@@ -154,7 +179,7 @@ def to_tflite_bytes(graph: IntGraph, flavor: str = "lpn", description: str | Non
             if op.kind in lpn_ops.SPECS:
                 code.builtinCode = code.deprecatedBuiltinCode = schema.BuiltinOperator.CUSTOM
                 code.customCode = op.kind
-                code.version = 1
+                code.version = fmt.LPN_OP_VERSION
             else:
                 code.builtinCode = fmt.BUILTIN_CODES[op.kind]
                 code.deprecatedBuiltinCode = min(code.builtinCode, 127)

@@ -27,6 +27,7 @@ from lpn_tf.export.random_graphs import LayerSpec, output_shapes_ok, random_grap
 from lpn_tf.export.reference import ReferenceExecutor
 from lpn_tf.export.tflite_reader import read_tflite
 from lpn_tf.export.tflite_writer import to_tflite_bytes
+from lpn_tf.runtime.api import first_difference
 
 CHANNELS = st.sampled_from([1, 2, 3, 5, 7, 9])
 
@@ -92,14 +93,9 @@ def check_model(params: tuple) -> None:
         for k, (ref, got) in enumerate(zip(expected, outs, strict=True)):
             if name == "tflm" and graph.outputs[k] in fc_outputs:
                 continue  # double rounding in TFLite Micro's FC: see the module docstring
+            difference = first_difference(ref, got)
             tensor = graph.tensors[graph.outputs[k]].name
-            assert got.dtype == ref.dtype and got.shape == ref.shape, f"{name}: {tensor}"
-            diff = np.flatnonzero(got.astype(np.int32) != ref.astype(np.int32))
-            assert diff.size == 0, (
-                f"{name} differs from the reference at tensor {tensor!r} in {diff.size} of {ref.size} "
-                f"elements, "
-                f"first at flat index {diff[0]}: ref {ref.reshape(-1)[diff[0]]} vs {got.reshape(-1)[diff[0]]}"
-            )
+            assert difference is None, f"{name} vs the reference at {tensor!r}: {difference}"
 
 
 @settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])

@@ -1,8 +1,13 @@
 """Malformed .tflite files: every corrupted field class yields its documented status, never a crash.
 
 Structured mutations go through the TFLite schema's object API (one field at a time, on an exporter-written
-model) and are checked in-process (host library) and under AddressSanitizer + UBSan (host-asan lpn_run).
+model) and are checked in-process (host library), under AddressSanitizer + UBSan (host-asan lpn_run) and
+on the emulated Cortex-M devices (QEMU; the device's own lpn_init, not the host pre-check): the same
+status, op, tensor, byte offset, detail and name everywhere. Every structured case, truncation and header
+corruption runs on qemu-m4, a sample on qemu-m7 and qemu-m33 (all of them with ``-m slow``).
 Random byte-level corruption (bit flips, overwritten words, truncation) only has to fail cleanly.
+
+``python tests/test_runtime_malformed.py`` prints the outcome tallies of docs/reliability.md's table.
 """
 
 from __future__ import annotations
@@ -10,7 +15,7 @@ from __future__ import annotations
 import copy
 import re
 import subprocess
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import flatbuffers
@@ -22,7 +27,7 @@ from flatbuffers import flexbuffers
 from lpn_tf import toolchain
 from lpn_tf.export import tflite_writer
 from lpn_tf.export.random_graphs import LayerSpec, random_graph
-from lpn_tf.runtime import host
+from lpn_tf.runtime import host, qemu
 
 # TFLite enum values used below
 FLOAT32, CONV_2D, CUSTOM = 0, 3, 32
@@ -307,40 +312,33 @@ def test_identifier_and_root_offset() -> None:
     assert load_error(bytes(broken)).status_name == "VTABLE"
 
 
-@pytest.mark.parametrize("flavor", ["builtin", "lpn"])
-def test_random_corruption_never_crashes_under_asan(flavor: str, asan_lpn_run: Path, tmp_path: Path) -> None:
-    """100 corrupted files (bit flips, random words, truncations) through the sanitized runner."""
-    base = BASE if flavor == "builtin" else LPN_BASE
-    rng = np.random.default_rng(99)
-    sample = host.HostRuntime(base).inputs[0]
-    (tmp_path / "in.bin").write_bytes(bytes(sample.nbytes))
-    statuses: dict[int, int] = {}
-    for trial in range(100):
+RANDOM_KINDS = ("bit flips", "random word", "truncation")
+
+
+def random_corruptions(base: bytes, count: int = 100, seed: int = 99) -> Iterator[tuple[str, bytes]]:
+    """``count`` corrupted copies of ``base``, cycling through RANDOM_KINDS: 1-3 random bit flips, one
+    random aligned 32-bit word, truncation at a random length. Deterministic for a seed."""
+    rng = np.random.default_rng(seed)
+    for trial in range(count):
         data = bytearray(base)
-        if trial % 3 == 0:
+        kind = RANDOM_KINDS[trial % 3]
+        if kind == "bit flips":
             for _ in range(int(rng.integers(1, 4))):
                 pos = int(rng.integers(0, len(data)))
                 data[pos] ^= 1 << int(rng.integers(0, 8))
-        elif trial % 3 == 1:
+        elif kind == "random word":
             pos = int(rng.integers(0, len(data) - 4)) & ~3
             data[pos : pos + 4] = rng.integers(0, 256, 4, dtype=np.uint8).tobytes()
         else:
             data = data[: int(rng.integers(0, len(data)))]
-        model = tmp_path / "fuzz.tflite"
-        model.write_bytes(bytes(data))
-        result = run_sanitized(asan_lpn_run, model, tmp_path / "in.bin")
-        # 0: the flip hit unused bytes or weights; 1..34: a runtime status; 102: the input size changed
-        assert 0 <= result.returncode < len(host.STATUS_NAMES) or result.returncode == 102, (trial, result)
-        statuses[result.returncode] = statuses.get(result.returncode, 0) + 1
-    assert len(statuses) >= 5, statuses  # the corruption reached many different checks
+        yield kind, bytes(data)
 
 
-def test_corrupted_custom_options_never_crash_under_asan(asan_lpn_run: Path, tmp_path: Path) -> None:
-    """The flexbuffer reader on 60 corrupted option blobs: OP_OPTIONS (or a clean accept), no report."""
-    rng = np.random.default_rng(5)
-    (tmp_path / "in.bin").write_bytes(bytes(host.HostRuntime(LPN_BASE).inputs[0].nbytes))
-    refused = 0
-    for trial in range(60):
+def option_blob_corruptions(count: int = 60, seed: int = 5) -> Iterator[bytes]:
+    """LPN_BASE with the shift conv's flexbuffer options overwritten (1-3 bytes), and every second trial also
+    cut at the head or the tail. Deterministic for a seed."""
+    rng = np.random.default_rng(seed)
+    for trial in range(count):
         def corrupt(model: schema.ModelT, trial: int = trial) -> None:
             op = custom_op(model, SC)
             blob = bytearray(bytes(op.customOptions))
@@ -354,8 +352,33 @@ def test_corrupted_custom_options_never_crash_under_asan(asan_lpn_run: Path, tmp
                     blob[int(rng.integers(0, len(blob)))] = int(rng.integers(0, 256))
             op.customOptions = list(blob) or None
 
+        yield mutate(corrupt, LPN_BASE)
+
+
+@pytest.mark.parametrize("flavor", ["builtin", "lpn"])
+def test_random_corruption_never_crashes_under_asan(flavor: str, asan_lpn_run: Path, tmp_path: Path) -> None:
+    """100 corrupted files (bit flips, random words, truncations) through the sanitized runner."""
+    base = BASE if flavor == "builtin" else LPN_BASE
+    sample = host.HostRuntime(base).inputs[0]
+    (tmp_path / "in.bin").write_bytes(bytes(sample.nbytes))
+    statuses: dict[int, int] = {}
+    for trial, (_, data) in enumerate(random_corruptions(base)):
+        model = tmp_path / "fuzz.tflite"
+        model.write_bytes(data)
+        result = run_sanitized(asan_lpn_run, model, tmp_path / "in.bin")
+        # 0: the flip hit unused bytes or weights; 1..34: a runtime status; 102: the input size changed
+        assert 0 <= result.returncode < len(host.STATUS_NAMES) or result.returncode == 102, (trial, result)
+        statuses[result.returncode] = statuses.get(result.returncode, 0) + 1
+    assert len(statuses) >= 5, statuses  # the corruption reached many different checks
+
+
+def test_corrupted_custom_options_never_crash_under_asan(asan_lpn_run: Path, tmp_path: Path) -> None:
+    """The flexbuffer reader on 60 corrupted option blobs: OP_OPTIONS (or a clean accept), no report."""
+    (tmp_path / "in.bin").write_bytes(bytes(host.HostRuntime(LPN_BASE).inputs[0].nbytes))
+    refused = 0
+    for data in option_blob_corruptions():
         model = tmp_path / "options.tflite"
-        model.write_bytes(mutate(corrupt, LPN_BASE))
+        model.write_bytes(data)
         code = run_sanitized(asan_lpn_run, model, tmp_path / "in.bin").returncode
         assert code in (0, *(host.STATUS[k] for k in ("OP_OPTIONS", "OP_TENSORS", "OP_ARITY"))), code
         refused += code != 0
@@ -376,3 +399,158 @@ def test_unknown_option_key_is_named_at_its_byte() -> None:
     assert error.status_name == "OP_OPTIONS" and error.detail == -3
     assert error.op_name == "dilation"
     assert data[error.offset:error.offset + 9] == b"dilation\0"
+
+
+# Every structured input the device tests use: (base model, edit) or raw bytes, by name.
+TRUNCATIONS = (0, 7, 12, 100, len(BASE) // 2, len(BASE) - 1)
+
+
+def _root_vtable_broken() -> bytes:
+    root = int(np.frombuffer(BASE, "<u4", count=1)[0])
+    broken = bytearray(BASE)
+    broken[root : root + 4] = np.int32(root + 1000).tobytes()
+    return bytes(broken)
+
+
+def device_inputs() -> dict[str, Callable[[], bytes]]:
+    """name -> a function building the malformed file: CASES, LPN_CASES, truncations, header corruption."""
+    inputs: dict[str, Callable[[], bytes]] = {}
+    for name, (edit, _) in CASES.items():
+        inputs[name] = lambda edit=edit: mutate(edit)
+    for name, (edit, _) in LPN_CASES.items():
+        inputs[f"lpn: {name}"] = lambda edit=edit: mutate(edit, LPN_BASE)
+    for cut in TRUNCATIONS:
+        inputs[f"truncated to {cut} bytes"] = lambda cut=cut: BASE[:cut]
+    inputs["file identifier"] = lambda: BASE[:4] + b"XXXX" + BASE[8:]
+    inputs["root offset"] = lambda: np.uint32(len(BASE) + 8).tobytes() + BASE[4:]
+    inputs["root vtable"] = _root_vtable_broken
+    return inputs
+
+
+DEVICE_INPUTS = device_inputs()
+# qemu-m7 / qemu-m33 in the fast suite: every fourth input (all of them under -m slow)
+DEVICE_SAMPLE = list(DEVICE_INPUTS)[::4]
+
+
+def fields(error: host.FirmwareError) -> dict[str, object]:
+    return {key: getattr(error, key) for key in
+            ("status_name", "op_index", "tensor_index", "offset", "detail", "op_name")}
+
+
+def check_on_device(case: str, target: str) -> None:
+    """The emulated device refuses the input at init with exactly the host build's error fields."""
+    data = DEVICE_INPUTS[case]()
+    want = load_error(data)
+    got = qemu.device_init_error(data, target, source=case)
+    assert got is not None, f"{case}: qemu-{target} accepted a model the host refuses ({want})"
+    assert fields(got) == fields(want), f"{case} on qemu-{target}:\n  device {got}\n  host   {want}"
+    expected = {**CASES, **{f"lpn: {k}": v for k, v in LPN_CASES.items()}}.get(case)
+    if expected is not None:
+        assert got.status_name == expected[1]
+
+
+@pytest.mark.qemu
+@pytest.mark.parametrize("case", list(DEVICE_INPUTS))
+def test_malformed_input_gives_the_host_status_on_qemu_m4(case: str, cortex_m_toolchain: None) -> None:
+    check_on_device(case, "m4")
+
+
+@pytest.mark.qemu
+@pytest.mark.parametrize("target", ["m7", "m33"])
+@pytest.mark.parametrize("case", DEVICE_SAMPLE)
+def test_malformed_input_gives_the_host_status_on_qemu_m7_m33(case: str, target: str,
+                                                              cortex_m_toolchain: None) -> None:
+    check_on_device(case, target)
+
+
+@pytest.mark.qemu
+@pytest.mark.slow
+@pytest.mark.parametrize("target", ["m7", "m33"])
+def test_every_malformed_input_gives_the_host_status_on_qemu_m7_m33(target: str,
+                                                                    cortex_m_toolchain: None) -> None:
+    for case in DEVICE_INPUTS:
+        check_on_device(case, target)
+
+
+@pytest.mark.qemu
+def test_valid_models_pass_device_init(cortex_m_toolchain: None) -> None:
+    """The check above can tell acceptance from refusal: the unmutated bases pass lpn_init on the device."""
+    assert qemu.device_init_error(BASE, "m4") is None
+    assert qemu.device_init_error(LPN_BASE, "m4") is None
+
+
+def host_outcome(data: bytes) -> str:
+    """``init:STATUS`` when the host build refuses ``data``, else ``invoke:OK`` / ``invoke:STATUS`` of one
+    invoke on all-zero inputs (in-process, the runner's own arena sizing)."""
+    try:
+        runner = host.HostRuntime(data)
+    except host.FirmwareError as error:
+        return f"init:{error.status_name}"
+    try:
+        runner.run([np.zeros(spec.shape, spec.dtype) for spec in runner.inputs])
+    except host.FirmwareError as error:
+        return f"invoke:{error.status_name}"
+    return "invoke:OK"
+
+
+@pytest.mark.qemu
+@pytest.mark.slow
+@pytest.mark.parametrize("flavor", ["builtin", "lpn"])
+def test_random_corruption_gives_the_host_outcome_on_qemu_m4(flavor: str, cortex_m_toolchain: None) -> None:
+    """The 100 random corruptions of each base: the device's lpn_init refuses exactly what the host build
+    refuses, with the same error fields, and accepts the rest."""
+    for trial, (kind, data) in enumerate(random_corruptions(BASE if flavor == "builtin" else LPN_BASE)):
+        got = qemu.device_init_error(data, "m4", source=f"{flavor} {kind} {trial}")
+        try:
+            host.HostRuntime(data)
+        except host.FirmwareError as want:
+            assert got is not None and fields(got) == fields(want), (trial, kind, str(got), str(want))
+        else:
+            assert got is None, (trial, kind, str(got))
+
+
+def tally(outcomes: list[str]) -> str:
+    counts: dict[str, int] = {}
+    for outcome in outcomes:
+        counts[outcome] = counts.get(outcome, 0) + 1
+    return ", ".join(f"{k} {v}" for k, v in sorted(counts.items(), key=lambda kv: (-kv[1], kv[0])))
+
+
+def print_tallies(device: bool = True) -> None:
+    """The outcome tallies of docs/reliability.md's table, from exactly the inputs the tests generate."""
+    print(f"base models: builtin {len(BASE)} bytes, LPN {len(LPN_BASE)} bytes")
+    print(f"CASES ({len(CASES)}):", tally([host_outcome(mutate(edit)) for edit, _ in CASES.values()]))
+    print(f"LPN_CASES ({len(LPN_CASES)}):",
+          tally([host_outcome(mutate(edit, LPN_BASE)) for edit, _ in LPN_CASES.values()]))
+    print("fixed truncations:", tally([host_outcome(BASE[:cut]) for cut in TRUNCATIONS]))
+    print("header:", tally([host_outcome(DEVICE_INPUTS[k]()) for k in ("file identifier", "root offset",
+                                                                       "root vtable")]))
+    for flavor, base in (("builtin", BASE), ("lpn", LPN_BASE)):
+        by_kind: dict[str, list[str]] = {kind: [] for kind in RANDOM_KINDS}
+        for kind, data in random_corruptions(base):
+            by_kind[kind].append(host_outcome(data))
+        for kind, outcomes in by_kind.items():
+            print(f"random {flavor} {kind} ({len(outcomes)}):", tally(outcomes))
+    print("option blobs (60):", tally([host_outcome(data) for data in option_blob_corruptions()]))
+    if not device:
+        return
+    for target in ("m4", "m7", "m33"):
+        outcomes, same = [], 0
+        for make in DEVICE_INPUTS.values():
+            data = make()
+            got = qemu.device_init_error(data, target)
+            outcomes.append(f"init:{got.status_name}" if got else "init:OK")
+            same += got is not None and fields(got) == fields(load_error(data))
+        print(f"qemu-{target} structured ({len(outcomes)}, {same} same fields as host):", tally(outcomes))
+    for flavor, base in (("builtin", BASE), ("lpn", LPN_BASE)):
+        outcomes, same = [], 0
+        for _, data in random_corruptions(base):
+            got = qemu.device_init_error(data, "m4")
+            outcomes.append(f"init:{got.status_name}" if got else "init:OK")
+            want = host_outcome(data)
+            same += outcomes[-1] == want or (got is None and want.startswith("invoke:"))
+        print(f"qemu-m4 random {flavor} ({len(outcomes)}, {same} same as host):", tally(outcomes))
+
+
+if __name__ == "__main__":
+    print_tallies()

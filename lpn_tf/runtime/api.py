@@ -128,3 +128,16 @@ def join_batch(results: Sequence[Sequence[np.ndarray]]) -> np.ndarray | list[np.
     """Stack per-sample outputs (``results[output][sample]``) along axis 0; one output -> one array."""
     joined = [np.concatenate(list(r), axis=0) if len(r) > 1 else r[0] for r in results]
     return joined[0] if len(joined) == 1 else joined
+
+
+def first_difference(want: np.ndarray, got: np.ndarray) -> str | None:
+    """``None`` when ``got`` equals ``want`` bit for bit (same dtype, shape and values); else one line
+    saying how they differ: dtype, shape, or how many values and the first (flat index, both values)."""
+    if want.dtype != got.dtype or want.shape != got.shape:
+        return f"expected {want.dtype}{list(want.shape)}, got {got.dtype}{list(got.shape)}"
+    diff = np.flatnonzero(want.astype(np.int64) != got.astype(np.int64))
+    if diff.size == 0:
+        return None
+    i = int(diff[0])
+    return (f"{diff.size} of {want.size} values differ, first at flat index {i}: "
+            f"{want.reshape(-1)[i]} vs {got.reshape(-1)[i]}")

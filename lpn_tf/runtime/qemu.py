@@ -10,12 +10,19 @@ to ``input.bin``, runs ``qemu-system-arm`` with semihosting in a temporary direc
 After a run ``rt.profile`` holds one row per operator (``op``, ``kind``, ``macs``); with ``profile=True``
 the run is counted by the insn_count TCG plugin and each row adds ``instructions`` (of the first sample,
 the mark call's own few instructions included) and ``instructions_per_mac``.
+
+:class:`QemuRuntime` validates the model with the host build first (fast, precise errors).
+:func:`device_init_error` skips that and runs only the device's own ``lpn_init``: the runner prints the
+formatted error on the semihosting console and exits with the status; :func:`parse_runner_error` turns
+that into the same :class:`FirmwareError` fields (status, op, tensor, byte offset, detail, name) as the
+host build gives, so tests can compare the two field by field.
 """
 
 from __future__ import annotations
 
 import hashlib
 import os
+import re
 import subprocess
 import tempfile
 from collections.abc import Sequence
@@ -36,10 +43,33 @@ RUNNER_EXITS: dict[int, str] = {
     0x7D: "unexpected interrupt", 0x7E: "hard fault",
 }
 KERNEL_VARIANTS = ("ref", "cortex-m")
+# the runner's report of a failed init / invoke: "lpn-runner: <stage>: <lpn_format_error text>"
+_RUNNER_ERROR = re.compile(r"^lpn-runner: (init|invoke): (.*)$", re.MULTILINE)
+_ERROR_FIELDS = re.compile(r"(op|tensor|byte offset|detail) (0x[0-9a-f]+|-?\d+)")
 
 
 def _build_root(build_dir: Path | None) -> Path:
     return Path(build_dir or toolchain.BUILD_DIR / "firmware").resolve()
+
+
+_FRESH_OBJECTS: dict[tuple[Path, str, str], bytes] = {}
+
+
+def _objects_fingerprint(root: Path, target: str, kernels: str) -> bytes:
+    """Brings the runner objects of (target, kernels) up to date (once per process) and fingerprints them
+    (names, sizes, modification times), so a linked ELF is reused only with the objects it was linked from:
+    after a kernel source changes, the next process relinks instead of running stale code."""
+    key = (root, target, kernels)
+    if key not in _FRESH_OBJECTS:
+        cmd = ["make", "-s", "-C", str(toolchain.FIRMWARE_DIR), "runner", f"TARGET={target}", f"BUILD={root}",
+               f"LPN_KERNELS={kernels}"]
+        out = subprocess.run(cmd, capture_output=True, text=True, check=False)
+        if out.returncode != 0:
+            raise RuntimeError(f"`{' '.join(cmd)}` failed ({out.returncode}):\n{out.stdout}{out.stderr}")
+        objects = sorted((root / target / f"runner-{kernels}" / "obj").rglob("*.o"))
+        stats = [f"{p.relative_to(root)}:{p.stat().st_size}:{p.stat().st_mtime_ns}" for p in objects]
+        _FRESH_OBJECTS[key] = "\n".join(stats).encode()
+    return _FRESH_OBJECTS[key]
 
 
 def link_runner(model: bytes, target: str, *, kernels: str = "ref", build_dir: Path | None = None) -> Path:
@@ -49,7 +79,7 @@ def link_runner(model: bytes, target: str, *, kernels: str = "ref", build_dir: P
     if kernels not in KERNEL_VARIANTS:
         raise ValueError(f"unknown kernel variant {kernels!r}; known: {', '.join(KERNEL_VARIANTS)}")
     root = _build_root(build_dir)
-    digest = hashlib.sha256(model).hexdigest()[:24]
+    digest = hashlib.sha256(model + _objects_fingerprint(root, target, kernels)).hexdigest()[:24]
     folder = root / target / f"runner-{kernels}" / "models" / digest
     elf = folder / "runner.elf"
     if not elf.exists():
@@ -140,9 +170,52 @@ class QemuRuntime:
         return rows
 
     def _failure(self, code: int, console: str) -> FirmwareError:
-        what = RUNNER_EXITS.get(code, status_name(code))
-        return FirmwareError(f"{self.source} on {self.backend}: runner exited with {code} ({what}):\n"
-                             f"{console.strip()}", status=code)
+        return parse_runner_error(code, console, f"{self.source} on {self.backend}")
+
+
+def parse_runner_error(code: int, console: str, where: str) -> FirmwareError:
+    """The :class:`FirmwareError` of a runner that exited with ``code`` after printing ``console``.
+
+    For an ``lpn_rt_status_t`` exit the runner's ``lpn-runner: init|invoke: ...`` line gives the error
+    fields exactly as :meth:`HostRuntime` reports them (``op_index``, ``tensor_index``, ``offset``,
+    ``detail``, ``op_name``); other exits (:data:`RUNNER_EXITS`) carry only the status.
+    """
+    what = RUNNER_EXITS.get(code, status_name(code))
+    error = FirmwareError(f"{where}: runner exited with {code} ({what}):\n{console.strip()}", status=code)
+    reports = _RUNNER_ERROR.findall(console)
+    if code in RUNNER_EXITS or not reports:
+        return error
+    text = reports[-1][1]
+    fields_text, _, name = text.partition(", name '")
+    fields_text = fields_text[fields_text.rfind(" (") :]  # the status string may hold parentheses too
+    fields = {key: int(value, 0) for key, value in _ERROR_FIELDS.findall(fields_text)}
+    error.op_index = fields.get("op")
+    error.tensor_index = fields.get("tensor")
+    error.offset = fields.get("byte offset")
+    error.detail = fields.get("detail", 0)
+    error.op_name = name[:-2] if name.endswith("')") else ""
+    return error
+
+
+def device_init_error(model: bytes, target: str = "m4", *, kernels: str = "ref", timeout_s: float = 60.0,
+                      build_dir: Path | None = None, source: str = "<bytes>") -> FirmwareError | None:
+    """Runs only the emulated device's ``lpn_init`` on ``model`` (no host pre-check, unlike
+    :class:`QemuRuntime`): its :class:`FirmwareError` (see :func:`parse_runner_error`), or None when the
+    device accepted the model. One link (cached by the model's hash) and one QEMU boot, ~0.1 s.
+
+    Raises:
+        TimeoutError: QEMU did not exit within ``timeout_s`` seconds (names the model and target).
+    """
+    elf = link_runner(model, target, kernels=kernels, build_dir=build_dir)
+    with tempfile.TemporaryDirectory(prefix="lpn-qemu-init-") as tmp:
+        # no input.bin: after a successful init the runner stops with EXIT_OPEN_INPUT (101)
+        try:
+            result = toolchain.run_qemu(elf, target, timeout_s=timeout_s, cwd=tmp)
+        except TimeoutError as exc:
+            raise TimeoutError(f"{source} on qemu-{target}: {exc}") from exc
+    if result.returncode == 101 and "lpn-runner arena" in result.stdout:
+        return None
+    return parse_runner_error(result.returncode, result.stdout + result.stderr, f"{source} on qemu-{target}")
 
 
 def open(path: str | Path, target: str = "m4", **kwargs: object) -> QemuRuntime:  # noqa: A001
