@@ -16,7 +16,7 @@ TOOLCHAIN_STAMP := build/.toolchain-ok
 APT_PACKAGES := gcc-arm-none-eabi libnewlib-arm-none-eabi qemu-system-arm clang libclang-rt-14-dev
 PYTEST := $(BIN)/python -m pytest
 
-.PHONY: setup demo test test-all bench export firmware qemu lint clean toolchain fuzz fuzz-long fuzz-regressions
+.PHONY: setup demo test test-all bench export firmware qemu board flash lint clean toolchain fuzz fuzz-long fuzz-regressions
 
 setup: $(STAMP) $(TOOLCHAIN_STAMP)
 
@@ -83,6 +83,14 @@ QEMU_MODEL ?= $(if $(MODEL),$(MODEL),build/demo/model_lpn.tflite)
 qemu: setup
 	@test -f $(QEMU_MODEL) || { echo "no model at $(QEMU_MODEL): run 'make demo' or pass MODEL=file.tflite"; exit 2; }
 	$(BIN)/lpn profile $(QEMU_MODEL) --target m4 --kernels cortex-m
+
+# Real boards (docs/boards.md), untested on hardware:
+#   make board|flash BOARD=nucleo-f446re MODEL=m.tflite [INPUT=x.bin] [LPN_KERNELS=cortex-m]
+BOARD ?= nucleo-f446re
+board flash: setup
+	@test -f "$(MODEL)" || { echo "no model at '$(MODEL)': pass MODEL=file.tflite (see docs/boards.md)"; exit 2; }
+	$(MAKE) -C firmware $@ BOARD=$(BOARD) MODEL=$(abspath $(MODEL)) $(if $(INPUT),INPUT=$(abspath $(INPUT))) \
+		$(if $(LPN_KERNELS),LPN_KERNELS=$(LPN_KERNELS))
 
 # libFuzzer on the firmware's .tflite reader + planner + one invoke, under ASan + UBSan
 # (firmware/fuzz/; docs/reliability.md). FUZZ_SECONDS / FUZZ_LONG_SECONDS / FUZZ_JOBS set the budget.
