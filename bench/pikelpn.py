@@ -22,13 +22,14 @@ import time
 from pathlib import Path
 
 import numpy as np
-from accuracy import DATASETS, compile_model, fine_tune, top1, train_float
+from accuracy import DATASETS, fine_tune, train_float
 
 import lpn_tf
 from lpn_tf import data
 from lpn_tf._keras import keras
 from lpn_tf.models import mobilenet_v1
 from lpn_tf.pikelpn import channel_range_stats
+from lpn_tf.train import compile_classifier, top1
 
 MANTISSA_BITS = 8
 
@@ -55,7 +56,7 @@ def dhq_section(quick: bool, seed: int, plot: Path) -> list[tuple[str, str, str,
     x, y, x_te, y_te = split
     epochs, ft = (10, 3) if quick else (60, 15)
     keras.utils.set_random_seed(seed)
-    model = compile_model(dhq_mobilenet(), 3e-3)
+    model = compile_classifier(dhq_mobilenet(), 3e-3)
     decay = keras.callbacks.LearningRateScheduler(lambda e: 3e-3 * 0.5 * (1 + np.cos(np.pi * e / epochs)))
     model.fit(x, y, batch_size=64, epochs=epochs, verbose=0, callbacks=[decay], shuffle=True)
     acc = top1(model, x_te, y_te)

@@ -9,6 +9,7 @@ built yet (its module is missing) is reported as such, never faked; a failed sta
 from __future__ import annotations
 
 import importlib.util
+import json
 import time
 import zlib
 from collections.abc import Callable
@@ -20,10 +21,13 @@ import numpy as np
 
 from lpn_tf import toolchain
 
-# QAT schemes fine-tuned from the float model. "pikelpn" (5-bit activations) is the low-ACEv2 model;
-# "pikelpn-a8" is its variant with int8 activations, which the lowering exports today.
+# QAT schemes fine-tuned from the float model. "pikelpn" (5-bit activations) is the low-ACEv2 model
+# (lpn flavor only: its activation grids need LPN ops); "pikelpn-a8" its variant with int8 activations.
 SCHEMES = ("int8", "shift", "pikelpn", "pikelpn-a8")
 EQUALITY_SAMPLES = 64  # test samples compared across executors (QEMU runs them in one process)
+ARCHITECTURE = "mnist1d_cnn"  # the lpn_tf.models builder of the demo's network
+PROFILE_TARGET, PROFILE_KERNELS = "m4", "cortex-m"  # where ``profile_m4`` counts instructions
+SUMMARY_FORMAT = "lpn-demo-summary"  # ``<out>/summary.json``: the report's firmware figures, for `make bench`
 
 
 @dataclass
@@ -39,6 +43,7 @@ class Context:
     exports: dict[tuple[str, str], Any] = field(default_factory=dict)  # (scheme, flavor) -> report
     paths: dict[tuple[str, str], Path] = field(default_factory=dict)
     profiles: dict[tuple[str, str], Any] = field(default_factory=dict)
+    profile_inputs: dict[tuple[str, str], np.ndarray] = field(default_factory=dict)  # the sample profiled
     ace: dict[str, Any] = field(default_factory=dict)
     notes: list[str] = field(default_factory=list)
 
@@ -84,7 +89,7 @@ def train_float_model(ctx: Context) -> str:
 
     ctx.data = data.mnist1d()
     x, y, x_te, y_te = ctx.data
-    ctx.float_model = train.train_float(models.mnist1d_cnn(), x, y, epochs=15 if ctx.quick else 60)
+    ctx.float_model = train.train_float(getattr(models, ARCHITECTURE)(), x, y, epochs=15 if ctx.quick else 60)
     ctx.accuracy["float"] = train.top1(ctx.float_model, x_te, y_te)
     return f"MNIST-1D float CNN top-1 {ctx.accuracy['float']:.2f} %"
 
@@ -164,7 +169,8 @@ def profile_m4(ctx: Context) -> str:
     parts = []
     for key, path in ctx.paths.items():
         x = _as_int8_inputs(path, x_te[:1])[0:1]
-        ctx.profiles[key] = profile_model(path, "m4", "cortex-m", x=x)
+        ctx.profile_inputs[key] = x
+        ctx.profiles[key] = profile_model(path, PROFILE_TARGET, PROFILE_KERNELS, x=x)
         p = ctx.profiles[key]
         parts.append(f"{key[0]}/{key[1]} {p.total_instructions} instr "
                      f"({p.total_instructions / max(p.total_macs, 1):.2f}/MAC)")
@@ -197,7 +203,9 @@ STAGES: list[Stage] = [
 
 
 def _report(ctx: Context, rows: list[tuple[str, str, str]]) -> str:
-    lines = ["# lpn demo report", "", "Produced by `make demo` (`lpn demo`).", "",
+    lines = ["# lpn demo report", "",
+             "Produced by `make demo` (`lpn demo`). The firmware figures are also in `summary.json`; "
+             "`make bench` measures them again and reports whether they agree.", "",
              "## Stages", "", "| stage | status | detail |", "|---|---|---|"]
     lines += [f"| {a} | {b} | {c} |" for a, b, c in rows]
     if ctx.accuracy:
@@ -223,8 +231,34 @@ def _report(ctx: Context, rows: list[tuple[str, str, str]]) -> str:
     return "\n".join(lines) + "\n"
 
 
+def summary(ctx: Context) -> dict[str, Any]:
+    """The report's per-model firmware figures, machine-readable (``<out>/summary.json``).
+
+    ``models`` maps ``"<scheme>/<flavor>"`` to: ``tflite`` (file name in the output folder),
+    ``weight_bytes`` (filter bytes), ``arena_bytes`` (planned activation arena, bytes), and when profiled
+    ``instructions`` (executed on emulated ``target`` with ``kernels``, one inference), ``macs`` and
+    ``input`` (the int8 sample profiled, flattened, with its ``input_shape``). ``make bench`` re-measures
+    these from the .tflite files and reports whether they agree.
+    """
+    models: dict[str, dict[str, Any]] = {}
+    for (scheme, flavor), rep in ctx.exports.items():
+        row: dict[str, Any] = {"tflite": Path(rep.path).name, "weight_bytes": int(rep.weight_bytes),
+                               "arena_bytes": int(rep.arena_bytes)}
+        prof, x = ctx.profiles.get((scheme, flavor)), ctx.profile_inputs.get((scheme, flavor))
+        if prof is not None and x is not None:
+            row.update(instructions=int(prof.total_instructions), macs=int(prof.total_macs),
+                       input=[int(v) for v in x.reshape(-1)], input_shape=[int(d) for d in x.shape],
+                       input_dtype=str(x.dtype))
+        models[f"{scheme}/{flavor}"] = row
+    return {"format": SUMMARY_FORMAT, "version": 1, "target": PROFILE_TARGET, "kernels": PROFILE_KERNELS,
+            "architecture": ARCHITECTURE, "quick": ctx.quick,
+            "accuracy": {k: round(v, 4) for k, v in ctx.accuracy.items()},
+            "models": models}
+
+
 def main(out_dir: str | Path = "build/demo", quick: bool = False) -> int:
-    """Runs every built stage, writes ``<out_dir>/report.md``; exit status 1 if a built stage failed."""
+    """Runs every built stage, writes ``<out_dir>/report.md`` and ``<out_dir>/summary.json``; exit status 1
+    if a built stage failed."""
     ctx = Context(Path(out_dir), quick)
     ctx.out.mkdir(parents=True, exist_ok=True)
     rows: list[tuple[str, str, str]] = []
@@ -255,5 +289,8 @@ def main(out_dir: str | Path = "build/demo", quick: bool = False) -> int:
     tmp = ctx.out / "report.md.tmp"
     tmp.write_text(_report(ctx, rows))
     tmp.replace(ctx.out / "report.md")
+    tmp = ctx.out / "summary.json.tmp"
+    tmp.write_text(json.dumps(summary(ctx), indent=1) + "\n")
+    tmp.replace(ctx.out / "summary.json")
     print(f"report: {ctx.out / 'report.md'}")
     return 1 if failed else 0
