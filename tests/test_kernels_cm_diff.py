@@ -1,14 +1,16 @@
 """Randomized differential test: the optimized Cortex-M kernels against the reference kernels.
 
-firmware/tests/cm_diff_test.c links both variants into one program (the reference int8 kernels renamed, the
-reference ADD and LPN shift kernels being the Cortex-M files' own fallbacks) and compares them on 300
-random cases per op: int8 conv (groups, dilations), depthwise (multipliers 1-3), per-channel fully
-connected (filter offsets), ADD (broadcasts, odd left shifts), and the LPN shift conv / depthwise / fully
-connected (exponent bits 0-7, the three output grids). Every draw of shapes, parameters and data differs,
-so the optimized paths meet odd sizes, padding and stride combinations and the requantization fallbacks
-that the golden cases do not. Runs on the host (portable intrinsics) under ASan + UBSan and under QEMU
-M4 (DSP instructions, inline assembly); M7 in ``make test-all`` (slow: M7 runs the golden cases of
-tests/test_lpn_kernels_cm.py and tests/test_kernels_golden.py in ``make test``).
+firmware/tests/cm_diff_test.c links both variants into one program (the reference int8 and int8-weight LPN
+kernels renamed, the reference ADD and LPN shift kernels being the Cortex-M files' own fallbacks) and
+compares them on 300 random cases per op: int8 conv (groups, dilations), depthwise (multipliers 1-3),
+per-channel fully connected (filter offsets), ADD (broadcasts, odd left shifts), the LPN shift conv /
+depthwise / fully connected (exponent bits 0-7, the three output grids), and the int8-weight LPN conv /
+depthwise (the three output grids, an exponent_bits they must ignore; the optimized conv must report its
+scratch). Every draw of shapes, parameters and data differs, so the optimized paths meet odd sizes, padding
+and stride combinations and the requantization fallbacks that the golden cases do not. Runs on the host
+(portable intrinsics) under ASan + UBSan and under QEMU M4 (DSP instructions, inline assembly); M7 in
+``make test-all`` (slow: M7 runs the golden cases of tests/test_lpn_kernels_cm.py and
+tests/test_kernels_golden.py in ``make test``).
 """
 
 from __future__ import annotations
@@ -24,7 +26,7 @@ from lpn_tf import toolchain
 ROOT = Path(__file__).resolve().parents[1]
 MAKEFILE = ROOT / "firmware" / "tests" / "cm_diff_test.mk"
 OPS = ("conv", "depthwise", "fully_connected", "add", "shift_conv", "shift_depthwise",
-       "shift_fully_connected")  # fmt: skip
+       "shift_fully_connected", "lpn_conv", "lpn_depthwise")  # fmt: skip
 CASES = 300
 RAN = re.compile(r"^(\w+) ran (\d+) of (\d+) cases$", re.MULTILINE)
 

@@ -1,4 +1,4 @@
-"""The optimized Cortex-M LPN kernels (firmware/kernels/cortex-m/lpn_shift_*.c) against the numpy reference.
+"""The optimized Cortex-M LPN kernels (firmware/kernels/cortex-m/lpn_*.c) against the numpy reference.
 
 Same golden format and C test program as tests/test_lpn_kernels.py (firmware/tests/lpn_ops_test.c), built
 by firmware/tests/lpn_ops_cm_test.mk with ``LPN_KERNELS=cortex-m``: on the host (portable intrinsics, also
@@ -7,7 +7,9 @@ are the reference test's set plus shapes aimed at the fast paths: channel counts
 multiples of 4 (word im2col, byte gather, scalar tail), odd output-channel and pixel counts (the 1-channel
 and 1-pixel remainders of the 2x2 block), several decoded-weight blocks (conv and fully connected), depth
 multipliers 1 (four channels per SIMD step) and 2-3, every code width 1..8 (exponent bits 0..3 decode to
-int16 weights, 4..7 run the portable kernel compiled into the same file).
+int16 weights, 4..7 run the portable kernel compiled into the same file). The int8-weight LPN_CONV_2D /
+LPN_DEPTHWISE_CONV_2D (lpn_conv_lpn_s8.c, lpn_depthwise_conv_lpn_s8.c) get the same kinds of shapes on each
+of the three output grids.
 """
 
 from __future__ import annotations
@@ -18,25 +20,42 @@ from pathlib import Path
 import numpy as np
 import pytest
 from test_lpn_kernels import (
+    ACT_MAX,
+    ACT_MIN,
     CH_MULT,
     EXPONENT_BITS,
     F_C,
     F_H,
     F_N,
+    F_W,
+    GRID,
+    GRID_RANGES,
+    HAS_BIAS,
     IN_C,
+    IN_N,
+    INPUT_OFFSET,
     OUT_C,
     OUT_H,
+    OUT_N,
     OUT_W,
+    OUTPUT_OFFSET,
     PAD_H,
+    PAD_W,
     STRIDE_H,
+    STRIDE_W,
     GoldenCase,
+    _activation,
+    _base_params,
     _check_report,
+    _requant_params,
     _shift_case,
     generate,
     write,
 )
 
 from lpn_tf import toolchain
+from lpn_tf.export import fixed_point as fp
+from lpn_tf.export import kernels
 
 ROOT = Path(__file__).resolve().parents[1]
 MAKEFILE = ROOT / "firmware" / "tests" / "lpn_ops_cm_test.mk"
@@ -88,11 +107,96 @@ def fast_path_cases(seed: int = 1) -> list[GoldenCase]:
     return cases
 
 
+def _int8_lpn_case(
+    rng: np.random.Generator,
+    op: str,
+    hw: tuple[int, int],
+    channels: int,
+    kernel: tuple[int, int],
+    stride: tuple[int, int],
+    padding: str,
+    out_channels: int,
+    grid: int,
+) -> GoldenCase:
+    """An ``int8_conv`` / ``int8_depthwise`` (``out_channels`` = depth multiplier) case: int8 filter, LPN
+    requantization onto output grid ``grid`` (0: int8 with a random zero point and activation; 1 / 2: a
+    sub-8-bit range of GRID_RANGES, zero point 0, accumulators scaled to ~1.5x it so the clamp is hit)."""
+    depthwise = op == "int8_depthwise"
+    zp_in = int(rng.integers(-60, 61))
+    x = rng.integers(-128, 128, (1, *hw, channels)).astype(np.int8)
+    shape = (1, *kernel, channels * out_channels) if depthwise else (out_channels, *kernel, channels)
+    weights = rng.integers(-128, 128, shape)
+    win = kernels.Window(kernel[0], kernel[1], stride[0], stride[1], padding)
+    if depthwise:
+        acc = kernels.depthwise_accumulate(x, zp_in, weights, None, win, out_channels)
+    else:
+        acc = kernels.conv_accumulate(x, zp_in, weights, None, win)
+    flat = acc.reshape(-1, acc.shape[-1])
+    with_bias = bool(rng.random() < 0.8)
+    centred = np.round(-flat.mean(axis=0) + rng.integers(-50, 51, flat.shape[1])).astype(np.int32)
+    bias = centred if with_bias else None
+    if grid == 0:
+        zp_out = int(rng.integers(-40, 41))
+        mantissa, shift = _requant_params(rng, flat + (0 if bias is None else bias), 12)
+        act = _activation(rng, zp_out)
+    else:
+        zp_out = 0
+        _, lo, hi = [r for r in GRID_RANGES if r[0] == grid][int(rng.integers(0, 2))]
+        act = (lo, hi)
+        spread = np.abs(flat + (0 if bias is None else bias)).max(axis=0) + 1
+        pairs = [fp.double_quantize(1.5 * max(abs(lo), hi) / float(v), 10) for v in spread]
+        mantissa = np.array([m if i % 3 else -m for i, (m, _) in enumerate(pairs)], np.int16)
+        shift = np.array([k for _, k in pairs], np.int8)
+    rq = kernels.LpnRequant(mantissa.astype(np.int64), shift.astype(np.int64), zp_out, act[0], act[1], grid)
+    if depthwise:
+        y = kernels.lpn_depthwise_conv_2d(x, zp_in, weights, bias, win, out_channels, rq)
+    else:
+        y = kernels.lpn_conv_2d(x, zp_in, weights, bias, win, rq)
+    p = _base_params()
+    p[IN_N : IN_C + 1] = list(x.shape)
+    p[F_N : F_C + 1] = list(shape)
+    p[OUT_N : OUT_C + 1] = list(y.shape)
+    p[STRIDE_H], p[STRIDE_W] = stride
+    p[PAD_H] = kernels.padding_before(hw[0], kernel[0], stride[0], padding)
+    p[PAD_W] = kernels.padding_before(hw[1], kernel[1], stride[1], padding)
+    p[CH_MULT] = out_channels if depthwise else 0
+    p[INPUT_OFFSET], p[OUTPUT_OFFSET], p[EXPONENT_BITS] = -zp_in, zp_out, 0
+    p[ACT_MIN], p[ACT_MAX], p[HAS_BIAS], p[GRID] = act[0], act[1], int(with_bias), grid
+    packed = weights.astype(np.int8).view(np.uint8).reshape(-1)
+    return GoldenCase(op, p, x, packed, bias, mantissa, shift, y, 12 if grid == 0 else 10)
+
+
+def int8_lpn_cases(seed: int = 2) -> list[GoldenCase]:
+    """LPN_CONV_2D / LPN_DEPTHWISE_CONV_2D shapes aimed at the optimized paths, each on grids 0, 1 and 2."""
+    rng = np.random.default_rng(seed)
+    conv_shapes = [  # (hw, channels, kernel, stride, padding, out_channels)
+        ((7, 5), 3, (3, 3), (1, 1), "SAME", 5),  # the stem: byte gather + 3-value tail, odd channels
+        ((6, 9), 8, (3, 3), (2, 2), "SAME", 7),  # word im2col
+        ((5, 7), 5, (5, 3), (2, 1), "VALID", 4),  # odd pixel count, non-square window and stride
+        ((9, 4), 12, (1, 1), (1, 1), "VALID", 3),
+        ((4, 6), 20, (4, 2), (1, 2), "SAME", 2),
+        ((5, 4), 64, (3, 3), (1, 1), "SAME", 30),  # 576-value rows: two blocks of int16 rows
+    ]
+    dw_shapes = [  # (hw, channels, kernel, stride, padding, multiplier)
+        ((7, 6), 8, (3, 3), (1, 1), "SAME", 1),  # four channels per SIMD step
+        ((6, 5), 7, (3, 3), (2, 2), "SAME", 1),  # ... and a 3-channel remainder
+        ((5, 5), 5, (2, 4), (1, 2), "VALID", 1),
+        ((6, 7), 4, (5, 5), (2, 1), "SAME", 2),
+        ((4, 5), 3, (2, 2), (1, 1), "SAME", 3),
+    ]
+    cases: list[GoldenCase] = []
+    for op, shapes in (("int8_conv", conv_shapes), ("int8_depthwise", dw_shapes)):
+        for i, (hw, channels, kernel, stride, padding, out) in enumerate(shapes):
+            for grid in (0, 1, 2) if i < 3 else (i % 3,):
+                cases.append(_int8_lpn_case(rng, op, hw, channels, kernel, stride, padding, out, grid))
+    return cases
+
+
 @pytest.fixture(scope="module")
 def golden(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, list[GoldenCase]]:
     """(root holding golden/case_NNN.bin, cases): the reference test's set and the fast-path shapes."""
     root = tmp_path_factory.mktemp("lpn_ops_cm")
-    cases = generate(seed=0) + fast_path_cases()
+    cases = generate(seed=0) + fast_path_cases() + int8_lpn_cases()
     write(cases, root / "golden")
     return root, cases
 
@@ -123,6 +227,28 @@ def test_fast_path_cases_cover_the_optimized_paths(golden) -> None:
     dws = [c for c in cases if c.op == "depthwise"]
     assert {min(c.params[CH_MULT], 2) for c in dws} == {1, 2}
     assert any(c.params[CH_MULT] == 1 and c.params[IN_C] >= 4 for c in dws)
+
+
+def test_int8_lpn_cases_cover_the_optimized_paths(golden) -> None:
+    """LPN_CONV_2D / LPN_DEPTHWISE_CONV_2D: every grid, odd sizes, strides, paddings, several row blocks,
+    multipliers 1-3 with and without a 4-channel remainder."""
+    _, cases = golden
+    for op in ("int8_conv", "int8_depthwise"):
+        mine = [c for c in cases if c.op == op]
+        assert {c.params[GRID] for c in mine} == {0, 1, 2}, op
+        for axis in (STRIDE_H, STRIDE_W):
+            assert {c.params[axis] for c in mine} == {1, 2}, op
+        assert any(c.params[PAD_H] > 0 for c in mine) and any(c.params[PAD_H] == 0 for c in mine), op
+        assert any(c.params[F_H] != c.params[F_W] for c in mine), op
+        assert any((c.params[OUT_H] * c.params[OUT_W]) % 2 for c in mine), op
+    convs = [c for c in cases if c.op == "int8_conv"]
+    assert {c.params[IN_C] % 4 == 0 for c in convs} == {True, False}
+    assert any(c.params[OUT_C] % 2 for c in convs)
+    row_bytes = [2 * ((c.params[F_H] * c.params[F_W] * c.params[F_C] + 3) // 4 * 4) for c in convs]
+    assert any(b * c.params[F_N] > CONV_BLOCK_BYTES for b, c in zip(row_bytes, convs, strict=True))
+    dws = [c for c in cases if c.op == "int8_depthwise"]
+    assert {c.params[CH_MULT] for c in dws} == {1, 2, 3}
+    assert any(c.params[CH_MULT] == 1 and c.params[IN_C] % 4 for c in dws)
 
 
 def test_host_optimized_kernels_match_reference(golden, tmp_path: Path) -> None:

@@ -10,7 +10,8 @@ include $(ROOT)/firmware/kernels/variant.mk
 LPN_OPS_DIR := $(LPN_KERNEL_DIR)
 LPN_OPS_NAMES := lpn_shift_conv_s8 lpn_shift_depthwise_conv_s8 lpn_shift_fully_connected_s8 lpn_quant_norm_s8 \
 	lpn_conv_lpn_s8 lpn_depthwise_conv_lpn_s8
-LPN_OPS_CM_NAMES := lpn_shift_conv_s8 lpn_shift_depthwise_conv_s8 lpn_shift_fully_connected_s8
+LPN_OPS_CM_NAMES := lpn_shift_conv_s8 lpn_shift_depthwise_conv_s8 lpn_shift_fully_connected_s8 \
+	lpn_conv_lpn_s8 lpn_depthwise_conv_lpn_s8
 # plus lpn_shift_check.c: the argument checks of the optimized variants, as functions (internal)
 LPN_OPS_SOURCES := $(call lpn_variant_files,$(LPN_OPS_NAMES),$(LPN_OPS_CM_NAMES)) $(LPN_OPS_DIR)/lpn_shift_check.c
 LPN_OPS_HEADERS := $(ROOT)/firmware/include/lpn/lpn_ops.h $(ROOT)/firmware/include/lpn/kernels.h \

@@ -1,11 +1,12 @@
 /*
  * Randomized differential test of the optimized Cortex-M kernels (firmware/kernels/cortex-m/) against the
  * portable reference kernels, in one program: the reference int8 files are compiled in below under other
- * names; the reference ADD and LPN shift kernels are already inside the Cortex-M files (their fallbacks,
- * lpn_*_portable). Every case draws shapes (odd sizes, kernels 1-5, strides 1-3, dilations 1-2, SAME and
- * VALID padding, groups, depth multipliers 1-3, batches), parameters (offsets, multipliers and shifts across
- * their ranges including the requantization fallbacks, LPN mantissas, shifts and output grids, exponent bits
- * 0-7, clamped activations, with and without bias) and data from a fixed-seed xorshift generator, runs both
+ * names (the int8 conv / depthwise / fully connected and the int8-weight LPN conv / depthwise); the reference
+ * ADD and LPN shift kernels are already inside the Cortex-M files (their fallbacks, lpn_*_portable). Every
+ * case draws shapes (odd sizes, kernels 1-5, strides 1-3, dilations 1-2, SAME and VALID padding, groups,
+ * depth multipliers 1-3, batches), parameters (offsets, multipliers and shifts across their ranges
+ * including the requantization fallbacks, LPN mantissas, shifts and output grids, exponent bits 0-7,
+ * clamped activations, with and without bias) and data from a fixed-seed xorshift generator, runs both
  * kernels and compares the status and every output byte.
  *
  * Built by cm_diff_test.mk for the host (portable intrinsics, also under ASan + UBSan) and for Cortex-M
@@ -36,6 +37,16 @@
 #include "../kernels/lpn_fully_connected_per_channel_s8.c"
 #undef lpn_fully_connected_per_channel_s8
 #undef lpn_fully_connected_per_channel_s8_get_buffer_size
+#define lpn_conv_lpn_s8 ref_conv_lpn_s8
+#define lpn_conv_lpn_s8_get_buffer_size ref_conv_lpn_s8_get_buffer_size
+#include "../kernels/lpn_conv_lpn_s8.c"
+#undef lpn_conv_lpn_s8
+#undef lpn_conv_lpn_s8_get_buffer_size
+#define lpn_depthwise_conv_lpn_s8 ref_depthwise_conv_lpn_s8
+#define lpn_depthwise_conv_lpn_s8_get_buffer_size ref_depthwise_conv_lpn_s8_get_buffer_size
+#include "../kernels/lpn_depthwise_conv_lpn_s8.c"
+#undef lpn_depthwise_conv_lpn_s8
+#undef lpn_depthwise_conv_lpn_s8_get_buffer_size
 
 /* inside the Cortex-M files */
 lpn_status lpn_add_s8_portable(const lpn_add_params *params, const lpn_dims *input1_dims, const int8_t *input1,
@@ -308,7 +319,9 @@ static lpn_shift_quant draw_shift(int32_t n, int32_t codes, int32_t channels, in
     return q;
 }
 
-static void shift_conv_case(int32_t index) {
+/* LPN_SHIFT_CONV_2D (packed codes), or with `int8` LPN_CONV_2D: an int8 filter and an exponent_bits the kernel
+ * ignores, and the optimized kernel must report scratch (its int16 rows) and run with exactly that much. */
+static void lpn_any_conv_case(int32_t index, int32_t int8) {
     lpn_shift_conv_params p;
     const lpn_dims in = {uniform(1, 2), uniform(1, 9), uniform(1, 9), uniform(1, 12)};
     const lpn_dims f = {uniform(1, 9), uniform(1, 5), uniform(1, 5), in.c};
@@ -318,16 +331,30 @@ static void shift_conv_case(int32_t index) {
         return;
     }
     const int32_t *b;
-    const lpn_shift_quant q = draw_shift(in.n * in.h * in.w * in.c, f.n * f.h * f.w * f.c, f.n, &p.exponent_bits,
+    const int32_t count = f.n * f.h * f.w * f.c;
+    const lpn_shift_quant q = draw_shift(in.n * in.h * in.w * in.c, int8 ? 0 : count, f.n, &p.exponent_bits,
                                          &p.input_offset, &p.output_offset, &p.activation, &b);
-    const lpn_context ctx = context(lpn_shift_conv_s8_get_buffer_size(&p, &in, &f, &out));
     const uint8_t *codes = (const uint8_t *)weights;
+    if (int8) {
+        p.exponent_bits = uniform(-1, 9);
+        fill_s8(weights, count);
+        const int32_t need = lpn_conv_lpn_s8_get_buffer_size(&p, &in, &f, &out);
+        const lpn_context ctx = context(need);
+        const lpn_status r = ref_conv_lpn_s8(&ctx, &p, &q, &in, in1, &f, weights, b, &out, out_ref);
+        const lpn_status o = need > 0 ? lpn_conv_lpn_s8(&ctx, &p, &q, &in, in1, &f, weights, b, &out, out_opt)
+                                      : LPN_ERR_BUFFER; /* no scratch reported: not the optimized kernel */
+        compare("lpn_conv", index, r, o, &out);
+        return;
+    }
+    const lpn_context ctx = context(lpn_shift_conv_s8_get_buffer_size(&p, &in, &f, &out));
     const lpn_status r = lpn_shift_conv_s8_portable(&ctx, &p, &q, &in, in1, &f, codes, b, &out, out_ref);
     const lpn_status o = lpn_shift_conv_s8(&ctx, &p, &q, &in, in1, &f, codes, b, &out, out_opt);
     compare("shift_conv", index, r, o, &out);
 }
 
-static void shift_depthwise_case(int32_t index) {
+/* LPN_SHIFT_DEPTHWISE_CONV_2D (packed codes), or with `int8` LPN_DEPTHWISE_CONV_2D (an int8 filter and an
+ * exponent_bits the kernel ignores); depth multipliers 1-3. */
+static void lpn_any_depthwise_case(int32_t index, int32_t int8) {
     lpn_shift_dw_conv_params p;
     lpn_dims in, f, out;
     lpn_tile dilation;
@@ -335,13 +362,39 @@ static void shift_depthwise_case(int32_t index) {
         return;
     }
     const int32_t *b;
-    const lpn_shift_quant q = draw_shift(in.n * in.h * in.w * in.c, f.h * f.w * f.c, f.c, &p.exponent_bits,
+    const int32_t count = f.h * f.w * f.c;
+    const lpn_shift_quant q = draw_shift(in.n * in.h * in.w * in.c, int8 ? 0 : count, f.c, &p.exponent_bits,
                                          &p.input_offset, &p.output_offset, &p.activation, &b);
-    const lpn_context ctx = context(lpn_shift_depthwise_conv_s8_get_buffer_size(&p, &in, &f, &out));
     const uint8_t *codes = (const uint8_t *)weights;
+    if (int8) {
+        p.exponent_bits = uniform(-1, 9);
+        fill_s8(weights, count);
+        const lpn_context ctx = context(lpn_depthwise_conv_lpn_s8_get_buffer_size(&p, &in, &f, &out));
+        const lpn_status r = ref_depthwise_conv_lpn_s8(&ctx, &p, &q, &in, in1, &f, weights, b, &out, out_ref);
+        const lpn_status o = lpn_depthwise_conv_lpn_s8(&ctx, &p, &q, &in, in1, &f, weights, b, &out, out_opt);
+        compare("lpn_depthwise", index, r, o, &out);
+        return;
+    }
+    const lpn_context ctx = context(lpn_shift_depthwise_conv_s8_get_buffer_size(&p, &in, &f, &out));
     const lpn_status r = lpn_shift_depthwise_conv_s8_portable(&ctx, &p, &q, &in, in1, &f, codes, b, &out, out_ref);
     const lpn_status o = lpn_shift_depthwise_conv_s8(&ctx, &p, &q, &in, in1, &f, codes, b, &out, out_opt);
     compare("shift_depthwise", index, r, o, &out);
+}
+
+static void shift_conv_case(int32_t index) {
+    lpn_any_conv_case(index, 0);
+}
+
+static void shift_depthwise_case(int32_t index) {
+    lpn_any_depthwise_case(index, 0);
+}
+
+static void lpn_conv_case(int32_t index) {
+    lpn_any_conv_case(index, 1);
+}
+
+static void lpn_depthwise_case(int32_t index) {
+    lpn_any_depthwise_case(index, 1);
 }
 
 static void shift_fully_connected_case(int32_t index) {
@@ -363,11 +416,12 @@ static void shift_fully_connected_case(int32_t index) {
 #endif
 
 int main(void) {
-    static void (*const ops[])(int32_t) = {conv_case,      depthwise_case,       fully_connected_case,
-                                           add_case,       shift_conv_case,      shift_depthwise_case,
-                                           shift_fully_connected_case};
-    static const char *const names[] = {"conv", "depthwise", "fully_connected", "add", "shift_conv",
-                                        "shift_depthwise", "shift_fully_connected"};
+    static void (*const ops[])(int32_t) = {conv_case,       depthwise_case,       fully_connected_case,
+                                           add_case,        shift_conv_case,      shift_depthwise_case,
+                                           shift_fully_connected_case, lpn_conv_case, lpn_depthwise_case};
+    static const char *const names[] = {"conv",       "depthwise",       "fully_connected",
+                                        "add",        "shift_conv",      "shift_depthwise",
+                                        "shift_fully_connected", "lpn_conv", "lpn_depthwise"};
     for (int32_t op = 0; op < (int32_t)(sizeof(ops) / sizeof(ops[0])); ++op) {
         ran = 0;
         for (int32_t i = 0; i < LPN_DIFF_CASES; ++i) {

@@ -18,7 +18,8 @@ TEST_NAME := cm_diff_test
 # only the kernels under test (and lpn_compute_padding), to keep the builds short
 TEST_SOURCES := $(ROOT)/firmware/tests/cm_diff_test.c $(filter $(foreach k,lpn_compute_padding lpn_conv_s8 \
 	lpn_depthwise_conv_s8 lpn_fully_connected_per_channel_s8 lpn_add_s8 lpn_shift_conv_s8 \
-	lpn_shift_depthwise_conv_s8 lpn_shift_fully_connected_s8 lpn_shift_check,%/$(k).c),$(LPN_KERNEL_SOURCES) $(LPN_OPS_SOURCES))
+	lpn_shift_depthwise_conv_s8 lpn_shift_fully_connected_s8 lpn_conv_lpn_s8 lpn_depthwise_conv_lpn_s8 \
+	lpn_shift_check,%/$(k).c),$(LPN_KERNEL_SOURCES) $(LPN_OPS_SOURCES))
 TEST_HEADERS := $(LPN_KERNEL_HEADERS) $(LPN_OPS_HEADERS) $(wildcard $(ROOT)/firmware/kernels/*.c) \
 	$(ROOT)/firmware/tests/lpn_test_util.h
 TEST_CFLAGS := $(LPN_KERNEL_CFLAGS)

@@ -6,10 +6,9 @@
  * decoded once per call into int16 weights in the scratch buffer (|w| <= 128 for exponent_bits <= 3, each
  * tap's row reordered for the SIMD lanes); the loop is then the depthwise core of the int8 kernel
  * (lpn_cm_depthwise_core.h, its int16-weight form), with the LPN requantization (lpn_shift_requantize) as
- * epilogue. Wider codes run the portable kernel, compiled in below under another name. Scratch: byte-pair
- * table, then kh * kw * c_out int16.
+ * epilogue (lpn_cm_shift_depthwise). Wider codes run the portable kernel, compiled in below under
+ * another name. Scratch: byte-pair table, then kh * kw * c_out int16.
  */
-#include "lpn_cm_depthwise_core.h"
 #include "lpn_cm_shift_decode.h"
 #include "lpn_shift_check.h"
 #include "lpn_shift_common.h"
@@ -54,10 +53,6 @@ lpn_status lpn_shift_depthwise_conv_s8(const lpn_context *ctx, const lpn_shift_d
     for (int32_t tap = 0; tap < filter_dims->h * filter_dims->w; ++tap) {
         lpn_cm_shift_decode(codes, tap * out_c, out_c, table, weights + tap * out_c, out_c);
     }
-    const lpn_cm_depthwise_geometry g = {*input_dims,       *output_dims,     filter_dims->h,    filter_dims->w,
-                                         params->ch_mult,   params->stride.h, params->stride.w,  params->padding.h,
-                                         params->padding.w, 1,                1,                 params->input_offset};
-    const lpn_cm_shift_epilogue epilogue = {quant, params->output_offset, params->activation};
-    lpn_cm_depthwise(&g, input, weights, 1, bias, output, lpn_cm_shift_requantize, &epilogue);
+    lpn_cm_shift_depthwise(params, quant, input_dims, input, filter_dims, weights, 1, bias, output_dims, output);
     return LPN_OK;
 }

@@ -57,7 +57,7 @@ lpn_status lpn_shift_fully_connected_s8(const lpn_context *ctx, const lpn_shift_
     uint32_t *table = (uint32_t *)((uint8_t *)ctx->buf + lpn_fully_connected_cm_buffer_size(filter_dims));
     int16_t *rows = (int16_t *)((uint8_t *)table + LPN_CM_SHIFT_TABLE_BYTES);
     lpn_cm_shift_pair_table(params->exponent_bits, table);
-    const lpn_cm_shift_epilogue epilogue = {quant, params->output_offset, params->activation};
+    const lpn_cm_shift_epilogue epilogue = lpn_cm_shift_epilogue_of(quant, params->output_offset, &params->activation);
     for (int32_t u0 = 0; u0 < units; u0 += block) {
         const int32_t u1 = u0 + block < units ? u0 + block : units;
         for (int32_t u = u0; u < u1; ++u) {
