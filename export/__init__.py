@@ -11,10 +11,11 @@ Modules (one concept each):
 * :mod:`~lpn_tf.export.lpn_ops` — LPN custom-op definitions and their flexbuffer options;
 * :mod:`~lpn_tf.export.tflite_writer` / :mod:`~lpn_tf.export.tflite_reader` — .tflite bytes;
 * :mod:`~lpn_tf.export.memory_plan` — the static arena plan;
+* :mod:`~lpn_tf.export.overflow` — proof that no int32 accumulator or intermediate overflows;
 * :mod:`~lpn_tf.export.summary` — the `lpn inspect` report (ops, tensors, bit widths, bytes, MACs);
 * :mod:`~lpn_tf.export.random_graphs` — random small graphs for property tests and golden data.
 
-Specs: docs/integer-spec.md, docs/custom-ops.md, docs/memory-planning.md.
+Specs: docs/integer-spec.md, docs/custom-ops.md, docs/memory-planning.md, docs/overflow.md.
 """
 
 from lpn_tf.export.builder import GraphBuilder
