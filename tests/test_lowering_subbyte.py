@@ -107,7 +107,9 @@ def _qat(name: str, scheme: str) -> tuple[Any, np.ndarray]:
     weights whatever ran before (the global seed is set here, not inherited from other test files)."""
     from lpn_tf._keras import keras
 
-    keras.utils.set_random_seed(0)
+    # the full 13-block MobileNet is untrained: under shift-wa with seed 0 (and under pikelpn with seed 1)
+    # its activations die out on the way (every logit equal), which would prove nothing; seed 1 / 0 do not
+    keras.utils.set_random_seed(1 if (name, scheme) == ("mobilenet_v1_025_32", "shift-wa") else 0)
     float_model = BUILD[name]()
     rng = np.random.default_rng(0)
     x = rng.normal(size=(16, *float_model.input_shape[1:])).astype(np.float32)
