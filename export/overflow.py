@@ -30,7 +30,7 @@ import numpy as np
 from lpn_tf.export import fixed_point as fp
 from lpn_tf.export import kernels, packing
 from lpn_tf.export.graph import GraphError, IntGraph, Op, Tensor
-from lpn_tf.export.reference import _per_channel_requant, activation_range
+from lpn_tf.export.reference import activation_range, add_params, per_channel_requant
 
 __all__ = [
     "BOUNDS",
@@ -48,7 +48,6 @@ __all__ = [
 INT32_LIMIT = fp.INT32_MAX  # |v| ≤ 2^31 − 1 is safe for both signs
 INT64_LIMIT = 2**63 - 1
 INT8_RANGE = (-128, 127)
-ADD_LEFT_SHIFT = 20  # TFLite's int8 ADD (docs/integer-spec.md §3)
 ACCUMULATOR_QUANTITIES = ("accumulator", "partial sums (any order)")
 
 
@@ -377,7 +376,7 @@ def _builtin_weighted(ctx: OpContext) -> tuple[list[Quantity], tuple[int, int]]:
     acc = _weighted_accumulators(ctx)
     rows = _accumulator_rows(acc)
     act = str(ctx.op.options.get("activation", "NONE"))
-    rq = _per_channel_requant(ctx.tensor(0), ctx.tensor(1), ctx.output, acc.magnitude.size, act)
+    rq = per_channel_requant(ctx.tensor(0), ctx.tensor(1), ctx.output, acc.magnitude.size, act)
     channels = list(zip(acc.magnitude.tolist(), rq.multiplier.tolist(), rq.shift.tolist(), strict=True))
     if ctx.op.kind == "FULLY_CONNECTED":
         # (acc·q + 2^(30−shift)) >> (31−shift): exact in int64, then saturated to int32
@@ -394,21 +393,20 @@ def _builtin_weighted(ctx: OpContext) -> tuple[list[Quantity], tuple[int, int]]:
 
 @register_bound("ADD")
 def _add(ctx: OpContext) -> tuple[list[Quantity], tuple[int, int]]:
-    s1, s2, so = (float(np.float64(t.scale)) for t in (ctx.tensor(0), ctx.tensor(1), ctx.output))
-    twice_max = 2.0 * max(s1, s2)  # docs/integer-spec.md §3, ADD
+    # the multipliers the executors use (docs/integer-spec.md §3, ADD); the activation does not matter here
+    p = add_params(ctx.tensor(0), ctx.tensor(1), ctx.output, "NONE")
     rows: list[Quantity] = []
     total = 0
-    for k, s in enumerate((s1, s2)):
-        shifted = ctx.max_offset(k) << ADD_LEFT_SHIFT
-        rows.append((f"input {k + 1} (x − zp)·2^20", shifted, INT32_LIMIT))
-        q, shift = fp.quantize_multiplier(s / twice_max)
+    inputs = ((p.input1_multiplier, p.input1_shift), (p.input2_multiplier, p.input2_shift))
+    for k, (q, shift) in enumerate(inputs):
+        shifted = ctx.max_offset(k) << p.left_shift
+        rows.append((f"input {k + 1} (x − zp)·2^{p.left_shift}", shifted, INT32_LIMIT))
         x1, scaled = mbqm_bound(shifted, q, shift)
         if shift > 0:
             rows.append((f"input {k + 1} rescale ·2^left", x1, INT32_LIMIT))
         total += scaled
     rows.append(("rescaled sum", total, INT32_LIMIT))
-    q, shift = fp.quantize_multiplier(twice_max / (float(1 << ADD_LEFT_SHIFT) * so))
-    x1, out = mbqm_bound(total, q, shift)
+    x1, out = mbqm_bound(total, p.output_multiplier, p.output_shift)
     if shift > 0:
         rows.append(("rescaled sum·2^left (output requantization)", x1, INT32_LIMIT))
     rows.append(("requantized + output zero point", out + abs(ctx.output.zero_point), INT32_LIMIT))

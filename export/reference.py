@@ -53,7 +53,7 @@ def _window(op: Op, kernel_h: int, kernel_w: int) -> K.Window:
     )
 
 
-def _per_channel_requant(x: Tensor, w: Tensor, y: Tensor, channels: int, act: str) -> K.Requant:
+def per_channel_requant(x: Tensor, w: Tensor, y: Tensor, channels: int, act: str) -> K.Requant:
     """TFLite ``PopulateConvolutionQuantizationParams``: ``M_c = s_in · s_w[c] / s_out`` in double."""
     if w.quant is None:
         raise GraphError(f"weight tensor {w.name!r} has no quantization parameters")
@@ -181,15 +181,15 @@ def _prepare_builtin(graph: IntGraph, op: Op) -> Kernel:
         win = _window(op, filt.shape[1], filt.shape[2])
         zp = x.zero_point
         if op.kind == "CONV_2D":
-            rq = _per_channel_requant(x, t[op.inputs[1]], y, filt.shape[0], act)
+            rq = per_channel_requant(x, t[op.inputs[1]], y, filt.shape[0], act)
             return lambda v: K.conv_2d(v[0], zp, filt, bias, win, rq)
         mult = int(op.options.get("depth_multiplier", 1))
-        rq = _per_channel_requant(x, t[op.inputs[1]], y, filt.shape[3], act)
+        rq = per_channel_requant(x, t[op.inputs[1]], y, filt.shape[3], act)
         return lambda v: K.depthwise_conv_2d(v[0], zp, filt, bias, win, mult, rq)
     if op.kind == "FULLY_CONNECTED":
         filt = _const(graph, op, 1, "filter")
         bias = _optional_const(graph, op, 2, "bias")
-        rq = _per_channel_requant(x, t[op.inputs[1]], y, filt.shape[0], act)
+        rq = per_channel_requant(x, t[op.inputs[1]], y, filt.shape[0], act)
         zp = x.zero_point
         return lambda v: K.fully_connected(v[0], zp, filt, bias, rq).reshape(y.shape)
     if op.kind == "ADD":
@@ -225,6 +225,11 @@ def _prepare_builtin(graph: IntGraph, op: Op) -> Kernel:
 
 
 def _prepare_add(x1: Tensor, x2: Tensor, y: Tensor, act: str) -> Kernel:
+    params = add_params(x1, x2, y, act)
+    return lambda v: K.add(v[0], v[1], params)
+
+
+def add_params(x1: Tensor, x2: Tensor, y: Tensor, act: str) -> K.AddParams:
     """TFLite int8 ADD prepare: ``left_shift = 20``; multipliers from ``2·max(s1, s2)`` (double)."""
     s1, s2, so = (float(np.float64(t.scale)) for t in (x1, x2, y))
     left_shift = 20
@@ -233,7 +238,7 @@ def _prepare_add(x1: Tensor, x2: Tensor, y: Tensor, act: str) -> Kernel:
     m2 = fp.quantize_multiplier(s2 / twice_max)
     mo = fp.quantize_multiplier(twice_max / (float(1 << left_shift) * so))
     lo, hi = activation_range(act, y)
-    params = K.AddParams(
+    return K.AddParams(
         left_shift,
         -x1.zero_point,
         m1[0],
@@ -247,7 +252,6 @@ def _prepare_add(x1: Tensor, x2: Tensor, y: Tensor, act: str) -> Kernel:
         lo,
         hi,
     )
-    return lambda v: K.add(v[0], v[1], params)
 
 
 def _prepare_lpn(graph: IntGraph, op: Op) -> Kernel:

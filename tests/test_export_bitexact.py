@@ -177,7 +177,7 @@ def test_optimized_litert_differs_only_on_ties() -> None:
     """
     from lpn_tf.export import fixed_point as fp
     from lpn_tf.export import kernels as K
-    from lpn_tf.export.reference import _per_channel_requant
+    from lpn_tf.export.reference import per_channel_requant
 
     ties_seen = 0
     for seed in range(6):
@@ -195,7 +195,7 @@ def test_optimized_litert_differs_only_on_ties() -> None:
             t[op.inputs[2]].data,
             K.Window(3, 3, 1, 1, "SAME"),
         )
-        rq = _per_channel_requant(t[op.inputs[0]], t[op.inputs[1]], t[op.outputs[0]], 7, "NONE")
+        rq = per_channel_requant(t[op.inputs[0]], t[op.inputs[1]], t[op.outputs[0]], 7, "NONE")
         high = fp.saturating_rounding_doubling_high_mul(acc, rq.multiplier)
         right = np.maximum(-rq.shift, 0)
         tie = (right > 0) & ((high & ((1 << right) - 1)) == (1 << np.maximum(right - 1, 0))) & (high < 0)
@@ -213,7 +213,7 @@ def test_fully_connected_rounds_once_like_litert_not_tflm() -> None:
     from lpn_tf.export import fixed_point as fp
     from lpn_tf.export import kernels as K
     from lpn_tf.export.builder import GraphBuilder
-    from lpn_tf.export.reference import _per_channel_requant
+    from lpn_tf.export.reference import per_channel_requant
 
     disagreements = 0
     for seed in range(8):
@@ -236,7 +236,7 @@ def test_fully_connected_rounds_once_like_litert_not_tflm() -> None:
         ref = ReferenceExecutor(g).run(xin)[0]
         op, t = g.ops[0], g.tensors
         acc = K.fully_connected_accumulate(xin, t[x].zero_point, t[op.inputs[1]].data, t[op.inputs[2]].data)
-        rq = _per_channel_requant(t[x], t[op.inputs[1]], t[y], 64, "NONE")
+        rq = per_channel_requant(t[x], t[op.inputs[1]], t[y], 64, "NONE")
         once = (acc * rq.multiplier + (np.int64(1) << (30 - rq.shift))) >> (31 - rq.shift)
         once = np.clip(once + rq.output_zero_point, -128, 127)
         twice = np.clip(fp.multiply_by_quantized_multiplier(acc, rq.multiplier, rq.shift)
